@@ -1,0 +1,33 @@
+"""All models, one module per aggregate. Importing this package registers every table."""
+
+from .reference import (  # noqa: F401
+    Affiliation,
+    Ethnicity,
+    Industry,
+    Major,
+    Region,
+    TitleLevel,
+    TitleSeries,
+    UnitLevel,
+    UnitNature,
+)
+from .org import Department, Organization  # noqa: F401
+from .account import Membership, User, membership_role  # noqa: F401
+from .person import (  # noqa: F401
+    AcademicTitleRecord,
+    EducationRecord,
+    Professional,
+    QualificationRecord,
+    TitleRecord,
+)
+from .learning import (  # noqa: F401
+    AnnualRequirement,
+    Attachment,
+    Certificate,
+    Declaration,
+    PluginSetting,
+    Subject,
+)
+from .training import TraineeResult, TrainingClass, TrainingPlan  # noqa: F401
+from .requests import ChangeItem, ChangeRequest, Deregistration, Transfer  # noqa: F401
+from .audit import AuditLog  # noqa: F401

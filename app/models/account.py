@@ -1,0 +1,61 @@
+"""Users (FAB ``User`` extended in place) and their admin memberships of organisations."""
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User as FabUser
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.orm import relationship
+
+from .common import APPROVED, created_at
+
+membership_role = Table(
+    "membership_role",
+    Model.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("membership_id", Integer, ForeignKey("membership.id", ondelete="CASCADE"), nullable=False),
+    Column("role_id", Integer, ForeignKey("ab_role.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("membership_id", "role_id"),
+)
+
+
+class CEUser(FabUser):
+    """A person who can log in. ``username`` holds the ID number; ``id_number`` is its canonical copy."""
+
+    __tablename__ = "ab_user"
+    id_type = Column(String(16), default="ric")
+    id_number = Column(String(32), unique=True, index=True)
+    mobile = Column(String(20))
+    phone = Column(String(32))
+    must_change_password = Column(Boolean, default=False, nullable=True)
+    locked_until = Column(DateTime)
+    # 系统管理员 capacity (base data, all users); not tied to an organisation.
+    is_sysadmin = Column(Boolean, default=False, nullable=True)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name or ''}{self.first_name or ''}"
+
+
+class Membership(Model):
+    """An admin of an organisation (管理员): super-admin flag and the roles that give its powers."""
+
+    __tablename__ = "membership"
+    __scope__ = {"org": "org_id"}
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user = relationship(CEUser, backref="memberships")
+    org_id = Column(Integer, ForeignKey("organization.id"), nullable=False, index=True)
+    org = relationship("Organization", backref="memberships")
+    is_super = Column(Boolean, nullable=False, default=False)
+    status = Column(String(16), nullable=False, default=APPROVED)
+    enabled = Column(Boolean, nullable=False, default=True)
+    roles = relationship("Role", secondary=membership_role)
+    created = created_at()
+
+    __table_args__ = (UniqueConstraint("user_id", "org_id"),)
+
+    def __repr__(self):
+        return f"{self.user.full_name if self.user else ''} @ {self.org}"
+
+# The rest of the code says ``User``; the mapped class has its own name so the string "User"
+# keeps meaning FAB's class inside FAB's relationships.
+User = CEUser

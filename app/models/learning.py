@@ -1,0 +1,146 @@
+"""Hours: subject catalogues, declarations with their attachments, yearly requirements, certificates."""
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from .common import created_at
+
+PUBLIC = "public"
+PROFESSIONAL = "professional"
+SUBJECT_TYPES = (PUBLIC, PROFESSIONAL)
+
+
+class Subject(Model):
+    """A catalogue entry: public subjects by province HR, professional subjects by competent depts."""
+
+    __tablename__ = "subject"
+    __scope__ = {"org": "owner_org_id", "shared": True}
+    id = Column(Integer, primary_key=True)
+    subject_type = Column(String(16), nullable=False)
+    name = Column(String(200), nullable=False)
+    year = Column(Integer)
+    specialty = Column(String(128))
+    owner_org_id = Column(Integer, ForeignKey("organization.id"), nullable=False, index=True)
+    owner_org = relationship("Organization")
+    enabled = Column(Boolean, nullable=False, default=True)
+
+    def __repr__(self):
+        return self.name
+
+
+class Declaration(Model):
+    """学时申报: one learning record of one professional, moving through the review chain."""
+
+    __tablename__ = "declaration"
+    __scope__ = {"org": "org_id", "person": "professional_id", "handler": "handler_org_id"}
+    id = Column(Integer, primary_key=True)
+    professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False, index=True)
+    professional = relationship("Professional")
+    # The employer unit of the person when declared: the scope anchor.
+    org_id = Column(Integer, ForeignKey("organization.id"), nullable=False)
+    org = relationship("Organization", foreign_keys=[org_id])
+    # Set when an organisation (unit, competent dept, CE base) declared for its people.
+    declared_by_org_id = Column(Integer, ForeignKey("organization.id"))
+    declared_by_org = relationship("Organization", foreign_keys=[declared_by_org_id])
+    subject_type = Column(String(16), nullable=False)
+    form_code = Column(String(64), nullable=False)
+    year = Column(Integer, nullable=False)
+    data = Column(JSON, nullable=False, default=dict)
+    start_date = Column(Date)
+    end_date = Column(Date)
+    result = Column(String(64))
+    requested_hours = Column(Numeric(6, 1), nullable=False, default=0)
+    recognised_hours = Column(Numeric(6, 1))
+    remark = Column(Text)
+    state = Column(String(16), nullable=False, default="draft")
+    # Ordered reviewer organisation ids, the current step and the current handler.
+    route = Column(JSON, nullable=False, default=list)
+    step = Column(Integer, nullable=False, default=0)
+    handler_org_id = Column(Integer, ForeignKey("organization.id"))
+    handler_org = relationship("Organization", foreign_keys=[handler_org_id])
+    created = created_at()
+    submitted_at = Column(DateTime)
+    decided_at = Column(DateTime)
+
+    __table_args__ = (
+        Index("ix_declaration_org_id_id", "org_id", "id"),
+        Index("ix_declaration_handler_state", "handler_org_id", "state", "year"),
+        Index("ix_declaration_person_year", "professional_id", "year"),
+    )
+
+
+class Attachment(Model):
+    """Evidence image of a declaration, stored outside static files."""
+
+    __tablename__ = "attachment"
+    __scope__ = {"org": "declaration.org_id", "person": "declaration.professional_id"}
+    id = Column(Integer, primary_key=True)
+    declaration_id = Column(Integer, ForeignKey("declaration.id", ondelete="CASCADE"), nullable=False, index=True)
+    declaration = relationship("Declaration", backref="attachments")
+    filename = Column(String(255), nullable=False)
+    stored_path = Column(String(255), nullable=False)
+    content_type = Column(String(64), nullable=False)
+    size = Column(Integer, nullable=False)
+    created = created_at()
+
+
+class AnnualRequirement(Model):
+    """管理年度完成继续教育学时: minimums by year, title level and region scope."""
+
+    __tablename__ = "annual_requirement"
+    id = Column(Integer, primary_key=True)
+    year = Column(Integer, nullable=False, index=True)
+    # junior / intermediate / senior / all
+    title_level = Column(String(16), nullable=False, default="all")
+    # all / zhengzhou / elsewhere
+    region_scope = Column(String(16), nullable=False, default="all")
+    public_min = Column(Numeric(6, 1), nullable=False)
+    professional_min = Column(Numeric(6, 1), nullable=False)
+    total_min = Column(Numeric(6, 1), nullable=False)
+    public_counts_as_professional = Column(Boolean, nullable=False, default=False)
+
+    __table_args__ = (UniqueConstraint("year", "title_level", "region_scope"),)
+
+
+class Certificate(Model):
+    """An issued e-certificate (one year or a merged range) with its verification code and hash."""
+
+    __tablename__ = "certificate"
+    __scope__ = {"org": "professional.org_id", "person": "professional_id"}
+    id = Column(Integer, primary_key=True)
+    professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False, index=True)
+    professional = relationship("Professional")
+    template_code = Column(String(64), nullable=False)
+    year_from = Column(Integer, nullable=False)
+    year_to = Column(Integer, nullable=False)
+    verification_code = Column(String(64), unique=True, nullable=False)
+    inputs = Column(JSON, nullable=False, default=dict)
+    pdf_sha256 = Column(String(64))
+    issuer_org_id = Column(Integer, ForeignKey("organization.id"))
+    issuer_org = relationship("Organization")
+    revoked = Column(Boolean, nullable=False, default=False)
+    issued_at = created_at()
+
+
+class PluginSetting(Model):
+    """Enabled flag of a learning-form or certificate-template plugin, edited in the console."""
+
+    __tablename__ = "plugin_setting"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(64), unique=True, nullable=False)
+    kind = Column(String(16), nullable=False, default="learning_form")
+    enabled = Column(Boolean, nullable=False, default=True)

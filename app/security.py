@@ -1,0 +1,110 @@
+"""Security manager: our user model, capacity login, and roles that follow the acting capacity."""
+
+from __future__ import annotations
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from . import acting
+from .capacities import CAPACITIES, LABELS, ROLE_NAMES
+from .models import User
+from .services import captcha as captcha_service
+from .services.auth import MESSAGES, LoginError, authenticate
+
+
+class CapacityLoginForm(FlaskForm):
+    capacity = SelectField(_l("User type"), choices=[], validators=[DataRequired()])
+    username = StringField(_l("ID number"), validators=[DataRequired(), Length(max=32)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+    captcha = StringField(_l("Captcha"), validators=[DataRequired(), Length(max=8)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.capacity.choices = [(c, LABELS[c]) for c in CAPACITIES]
+
+
+class CapacityLoginView(AuthDBView):
+    """Login with 用户类型 + ID number + password + captcha, and the SPEC's distinct messages."""
+
+    login_template = "ce/login.html"
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        if g.user is not None and g.user.is_authenticated and acting.current_actor() is not None:
+            return redirect(self._get_safe_next_url())
+        form = CapacityLoginForm()
+        error = None
+        if form.validate_on_submit():
+            expected = session.pop("ce_captcha", None)
+            if not captcha_service.matches(current_app.secret_key, expected, form.captcha.data):
+                form.captcha.errors = list(form.captcha.errors) + [str(MESSAGES["bad_captcha"])]
+            else:
+                try:
+                    user, actor = authenticate(
+                        self.appbuilder.session, form.capacity.data, form.username.data, form.password.data
+                    )
+                except LoginError as exc:
+                    error = exc
+                else:
+                    next_url = get_safe_redirect(request.args.get("next", ""))
+                    session.clear()
+                    login_user(user, remember=False)
+                    acting.remember(actor)
+                    self.appbuilder.sm.update_user_auth_stat(user, True)
+                    return redirect(next_url)
+        form.captcha.data = ""
+        return self.render_template(
+            self.login_template,
+            title=_("Sign In"),
+            form=form,
+            error=error,
+            error_text=_format_error(error),
+            appbuilder=self.appbuilder,
+        )
+
+    @expose("/logout/", methods=["POST"])
+    def logout(self):
+        logout_user()
+        acting.forget()
+        session.clear()
+        return redirect(url_for("CapacityLoginView.login"))
+
+
+def _format_error(error: LoginError | None) -> str | None:
+    if error is None:
+        return None
+    return str(error.message) % {"org": error.reviewer or ""} if "%(org)s" in str(error.message) else str(error.message)
+
+
+class CESecurityManager(SecurityManager):
+    user_model = User
+    authdbview = CapacityLoginView
+
+    def get_user_roles(self, user):
+        """Only the roles of the acting capacity (plus the acting membership's own roles)."""
+        if not user.is_authenticated:
+            return [self.get_public_role()]
+        if "ce_roles" in g:
+            return g.ce_roles
+        actor = acting.current_actor()
+        roles = []
+        if actor is not None:
+            base = self.find_role(ROLE_NAMES[actor.capacity])
+            if base is not None:
+                roles.append(base)
+            if actor.membership_id:
+                from .models import Membership
+
+                membership = self.session.get(Membership, actor.membership_id)
+                roles.extend(r for r in membership.roles if r not in roles)
+        g.ce_roles = roles
+        return roles

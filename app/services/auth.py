@@ -1,0 +1,124 @@
+"""Capacity login: who may log in as what, with the distinct outcomes of SPEC §2."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from ..capacities import ORG_CAPACITIES, PERSON, SYSADMIN
+from ..models import Membership, Organization, User
+from ..models.common import APPROVED, PENDING, REJECTED
+from .scope import Actor
+
+
+class LoginError(Exception):
+    """A refused login. ``code`` is stable for callers and tests; ``message`` is translatable."""
+
+    def __init__(self, code: str, message, reviewer: Optional[str] = None):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.reviewer = reviewer
+
+
+MESSAGES = {
+    "no_account": _l("This account does not exist. Please register first."),
+    "bad_password": _l("Wrong account or password."),
+    "pending": _l("This account has not been reviewed yet. Reviewing organisation: %(org)s"),
+    "rejected": _l("Your registration was rejected by %(org)s. Please register again."),
+    "wrong_capacity": _l("The login role you selected is not registered."),
+    "no_role": _l("No role has been assigned to this account. Please contact your administrator."),
+    "disabled": _l("This account has been disabled."),
+    "bad_captcha": _l("Wrong captcha."),
+}
+
+
+def find_user(session, id_number: str) -> Optional[User]:
+    """The user whose ID number matches (case-insensitive trailing X), or None."""
+    key = (id_number or "").strip().upper()
+    if not key:
+        return None
+    return session.execute(select(User).where(func.upper(User.id_number) == key)).scalar_one_or_none()
+
+
+def _status_error(status: str, reviewer: Optional[Organization]):
+    name = reviewer.name if reviewer is not None else ""
+    if status == PENDING:
+        return LoginError("pending", MESSAGES["pending"], reviewer=name)
+    if status == REJECTED:
+        return LoginError("rejected", MESSAGES["rejected"], reviewer=name)
+    return LoginError("disabled", MESSAGES["disabled"])
+
+
+def authenticate(session, capacity: str, id_number: str, password: str, org_id: Optional[int] = None) -> tuple[User, Actor]:
+    """Check a login attempt and return the user with the actor it will act as.
+
+    Raises ``LoginError`` with one of the codes of ``MESSAGES``; never reveals the review status
+    of an account to someone who does not know its password.
+    """
+    user = find_user(session, id_number)
+    if user is None:
+        raise LoginError("no_account", MESSAGES["no_account"])
+    if not user.password or not check_password_hash(user.password, password or ""):
+        user.fail_login_count = (user.fail_login_count or 0) + 1
+        session.commit()
+        raise LoginError("bad_password", MESSAGES["bad_password"])
+    if not user.active:
+        raise LoginError("disabled", MESSAGES["disabled"])
+
+    if capacity == PERSON:
+        person = user.professional
+        if person is None:
+            raise LoginError("wrong_capacity", MESSAGES["wrong_capacity"])
+        if person.status != APPROVED:
+            raise _status_error(person.status, person.org)
+        return user, Actor(user_id=user.id, capacity=PERSON, org_id=person.org_id, person_id=person.id)
+
+    if capacity == SYSADMIN:
+        if not user.is_sysadmin:
+            raise LoginError("wrong_capacity", MESSAGES["wrong_capacity"])
+        return user, Actor(user_id=user.id, capacity=SYSADMIN)
+
+    if capacity not in ORG_CAPACITIES:
+        raise LoginError("wrong_capacity", MESSAGES["wrong_capacity"])
+    memberships = [m for m in user.memberships if m.org is not None and m.org.kind == capacity]
+    if not memberships:
+        raise LoginError("wrong_capacity", MESSAGES["wrong_capacity"])
+    usable = [m for m in memberships if m.status == APPROVED and m.org.status == APPROVED]
+    if not usable:
+        first = memberships[0]
+        status = first.org.status if first.org.status != APPROVED else first.status
+        raise _status_error(status, first.org.parent)
+    enabled = [m for m in usable if m.enabled]
+    if not enabled:
+        raise LoginError("no_role", MESSAGES["no_role"])
+    chosen = next((m for m in enabled if m.org_id == org_id), enabled[0])
+    return user, actor_for_membership(chosen)
+
+
+def actor_for_membership(membership: Membership) -> Actor:
+    """The actor of an organisation admin acting through ``membership``."""
+    return Actor(
+        user_id=membership.user_id,
+        capacity=membership.org.kind,
+        org_id=membership.org_id,
+        org_path=membership.org.path,
+        membership_id=membership.id,
+    )
+
+
+def available_capacities(user: User) -> list[tuple[str, Optional[Membership]]]:
+    """Every (capacity, membership) the user may currently act as, for the switch page."""
+    out: list[tuple[str, Optional[Membership]]] = []
+    person = user.professional
+    if person is not None and person.status == APPROVED:
+        out.append((PERSON, None))
+    for m in user.memberships:
+        if m.enabled and m.status == APPROVED and m.org is not None and m.org.status == APPROVED:
+            out.append((m.org.kind, m))
+    if user.is_sysadmin:
+        out.append((SYSADMIN, None))
+    return out

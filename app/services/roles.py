@@ -1,0 +1,72 @@
+"""Base FAB role per capacity, synchronised from ``views.menus`` (idempotent)."""
+
+from __future__ import annotations
+
+from ..capacities import CAPACITIES, ROLE_NAMES, SYSADMIN
+from ..views.menus import (
+    API_LETTERS,
+    APIS,
+    FULL_ID_CAPACITIES,
+    MENUS,
+    PERM_LETTERS,
+    SYSADMIN_SECURITY_MENUS,
+    category_name,
+    item_name,
+)
+
+FULL_ID = ("can_view_full_id", "IdNumber")
+CONSOLE = ("can_access", "ConsoleAccess")
+# FAB security views the system administrator uses to manage all users and roles.
+SYSADMIN_SECURITY_VIEWS = ("UserDBModelView", "RoleModelView", "UserStatsChartView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView")
+
+
+def wanted_permissions(sm, capacity: str) -> set[tuple[str, str]]:
+    """(permission, view menu) pairs the base role of ``capacity`` must hold, and nothing more."""
+    wanted: set[tuple[str, str]] = set()
+    for cat, items in MENUS[capacity]:
+        wanted.add(("menu_access", category_name(capacity, cat)))
+        for key, _label, view, letters in items:
+            wanted.add(("menu_access", item_name(capacity, key)))
+            if view == "ConsoleAccess":
+                wanted.add(CONSOLE)
+                continue
+            for letter in letters:
+                for perm in PERM_LETTERS[letter]:
+                    if sm.find_permission_view_menu(perm, view) is not None:
+                        wanted.add((perm, view))
+    for api, letters in APIS.get(capacity, {}).items():
+        for letter in letters:
+            for perm in API_LETTERS[letter]:
+                if sm.find_permission_view_menu(perm, api) is not None:
+                    wanted.add((perm, api))
+    if capacity in FULL_ID_CAPACITIES:
+        wanted.add(FULL_ID)
+    if capacity == SYSADMIN:
+        for name in SYSADMIN_SECURITY_MENUS:
+            wanted.add(("menu_access", name))
+        for view in SYSADMIN_SECURITY_VIEWS:
+            vm = sm.find_view_menu(view)
+            if vm is None:
+                continue
+            for pv in sm.find_permissions_view_menu(vm):
+                wanted.add((pv.permission.name, view))
+    return wanted
+
+
+def sync_base_roles(sm) -> dict[str, int]:
+    """Create or update one role per capacity with exactly its permissions; returns counts per role."""
+    sm.add_permission_view_menu(*FULL_ID)
+    sm.add_permission_view_menu(*CONSOLE)
+    counts = {}
+    for capacity in CAPACITIES:
+        name = ROLE_NAMES[capacity]
+        role = sm.find_role(name) or sm.add_role(name)
+        pvs = []
+        for perm, view in sorted(wanted_permissions(sm, capacity)):
+            pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
+            if pv is not None:
+                pvs.append(pv)
+        role.permissions = pvs
+        sm.session.commit()
+        counts[name] = len(pvs)
+    return counts

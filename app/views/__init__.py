@@ -1,0 +1,1 @@
+"""FAB views and REST APIs, one module per aggregate; registered in ``registry.init_views``."""

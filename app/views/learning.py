@@ -1,0 +1,116 @@
+"""Hours pages: declarations, their evidence, subject catalogues, requirements and certificates."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import AnnualRequirement, Attachment, Certificate, Declaration, Subject
+from .base import ScopedInterface, ScopedModelView
+from .choices import REGION_SCOPES, STATUSES, SUBJECT_TYPES, TITLE_LEVELS, fmt, select
+from .labels import LABELS
+
+
+class DeclarationView(ScopedModelView):
+    datamodel = ScopedInterface(Declaration)
+    list_title = _l("Hours declarations")
+    show_title = _l("Declaration details")
+    add_title = _l("Declare hours")
+    edit_title = _l("Edit declaration")
+    label_columns = LABELS
+    list_columns = [
+        "professional", "year", "subject_type", "form_code", "requested_hours", "recognised_hours", "state", "handler_org",
+    ]
+    show_columns = [
+        "professional", "org", "declared_by_org", "year", "subject_type", "form_code", "start_date", "end_date",
+        "result", "requested_hours", "recognised_hours", "remark", "state", "handler_org", "created", "submitted_at",
+        "decided_at",
+    ]
+    add_columns = ["professional", "year", "subject_type", "form_code", "start_date", "end_date", "result", "requested_hours", "remark"]
+    edit_columns = ["start_date", "end_date", "result", "requested_hours", "remark"]
+    search_columns = ["year", "subject_type", "form_code", "state"]
+    formatters_columns = {"subject_type": fmt(SUBJECT_TYPES), "state": fmt(STATUSES)}
+    add_form_extra_fields = {"subject_type": select(_l("Subject type"), SUBJECT_TYPES)}
+    order_columns = ["year", "requested_hours", "state"]
+    base_order = ("id", "desc")
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        if item.professional is not None:
+            item.org_id = item.professional.org_id
+        elif item.professional_id is not None:
+            from ..models import Professional
+
+            item.org_id = self.datamodel.session.get(Professional, item.professional_id).org_id
+
+    def pre_update(self, item):
+        if item.state != "draft":
+            self.datamodel.session.rollback()
+            raise ValueError(_l("Only drafts can be edited."))
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        if item.state != "draft":
+            raise ValueError(_l("Only drafts can be deleted."))
+
+
+class AttachmentView(ScopedModelView):
+    datamodel = ScopedInterface(Attachment)
+    list_title = _l("Evidence files")
+    show_title = _l("Evidence file")
+    label_columns = LABELS
+    list_columns = ["declaration", "filename", "content_type", "size", "created"]
+    show_columns = list_columns
+    search_columns = ["filename", "content_type"]
+    base_permissions = ["can_list", "can_show"]
+
+
+class SubjectView(ScopedModelView):
+    datamodel = ScopedInterface(Subject)
+    list_title = _l("Subject catalogue")
+    show_title = _l("Subject details")
+    add_title = _l("Add subject")
+    edit_title = _l("Edit subject")
+    label_columns = LABELS
+    list_columns = ["name", "subject_type", "year", "specialty", "owner_org", "enabled"]
+    show_columns = list_columns
+    add_columns = ["name", "subject_type", "year", "specialty", "enabled"]
+    edit_columns = ["name", "year", "specialty", "enabled"]
+    search_columns = ["name", "subject_type", "year", "specialty", "enabled"]
+    formatters_columns = {"subject_type": fmt(SUBJECT_TYPES)}
+    add_form_extra_fields = {"subject_type": select(_l("Subject type"), SUBJECT_TYPES)}
+
+    def pre_add(self, item):
+        from ..acting import current_actor
+
+        item.owner_org_id = current_actor().org_id
+        super().pre_add(item)
+
+
+class AnnualRequirementView(ScopedModelView):
+    datamodel = ScopedInterface(AnnualRequirement)
+    list_title = _l("Yearly hour requirements")
+    show_title = _l("Requirement details")
+    add_title = _l("Add requirement")
+    edit_title = _l("Edit requirement")
+    label_columns = LABELS
+    list_columns = ["year", "title_level", "region_scope", "public_min", "professional_min", "total_min"]
+    show_columns = list_columns + ["public_counts_as_professional"]
+    add_columns = show_columns
+    edit_columns = ["public_min", "professional_min", "total_min", "public_counts_as_professional"]
+    search_columns = ["year", "title_level", "region_scope"]
+    formatters_columns = {"title_level": fmt(TITLE_LEVELS), "region_scope": fmt(REGION_SCOPES)}
+    add_form_extra_fields = {
+        "title_level": select(_l("Title level"), TITLE_LEVELS, "all"),
+        "region_scope": select(_l("Region scope"), REGION_SCOPES, "all"),
+    }
+    base_order = ("year", "desc")
+
+
+class CertificateView(ScopedModelView):
+    datamodel = ScopedInterface(Certificate)
+    list_title = _l("E-certificates")
+    show_title = _l("Certificate details")
+    label_columns = LABELS
+    list_columns = ["professional", "year_from", "year_to", "issuer_org", "revoked", "issued_at"]
+    show_columns = ["professional", "template_code", "year_from", "year_to", "issuer_org", "revoked", "issued_at"]
+    search_columns = ["year_from", "year_to", "revoked"]
+    base_permissions = ["can_list", "can_show", "can_export"]
+    base_order = ("id", "desc")

@@ -1,0 +1,267 @@
+"""Menus and base-role permissions of every capacity, declared as data in one place.
+
+Each capacity has its own categories and items (names ``<capacity>.<key>``), so a capacity sees
+exactly its menu. ``perms`` letters: L list/show/export, A add, E edit, D delete.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..capacities import CE_BASE, COMPETENT, EMPLOYER, HR, PERSON, PROVINCE, SYSADMIN
+
+PERM_LETTERS = {
+    "L": ("can_list", "can_show", "can_export"),
+    "A": ("can_add",),
+    "E": ("can_edit",),
+    "D": ("can_delete",),
+}
+API_LETTERS = {
+    "L": ("can_get", "can_info"),
+    "A": ("can_post",),
+    "E": ("can_put",),
+    "D": ("can_delete",),
+}
+
+CATEGORY_LABELS = {
+    "profile": _l("User profile"),
+    "ce": _l("Continuing education"),
+    "unit": _l("Unit profile"),
+    "accounts": _l("Direct accounts"),
+    "review": _l("Account review"),
+    "hours": _l("Hours"),
+    "training": _l("Training"),
+    "query": _l("Queries and statistics"),
+    "system": _l("System"),
+}
+
+# capacity -> [(category key, [(item key, label, view class name, perms)])]
+MENUS: dict[str, list] = {
+    PERSON: [
+        ("profile", [
+            ("my_info", _l("Basic information"), "ProfessionalView", "LE"),
+            ("titles", _l("Professional titles"), "TitleRecordView", "LAED"),
+            ("education", _l("Education"), "EducationRecordView", "LAED"),
+            ("qualifications", _l("Qualifications"), "QualificationRecordView", "LAED"),
+            ("academic_titles", _l("Academic titles"), "AcademicTitleRecordView", "LAED"),
+            ("changes", _l("Change history"), "ChangeRequestView", "L"),
+            ("transfers", _l("Transfer records"), "TransferView", "L"),
+            ("deregistration", _l("Deregistration"), "DeregistrationView", "L"),
+        ]),
+        ("ce", [
+            ("declare", _l("Declare hours"), "DeclarationView", "LAED"),
+            ("progress", _l("Declaration progress"), "DeclarationView", "L"),
+            ("evidence", _l("Evidence files"), "AttachmentView", "L"),
+            ("certificates", _l("E-certificates"), "CertificateView", "L"),
+        ]),
+    ],
+    EMPLOYER: [
+        ("unit", [
+            ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
+            ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+        ]),
+        ("accounts", [
+            ("admins", _l("Administrators"), "MembershipView", "LAED"),
+            ("subunits", _l("Subordinate units"), "OrganizationView", "L"),
+        ]),
+        ("review", [
+            ("transfers", _l("Transfers"), "TransferView", "L"),
+            ("changes", _l("Information changes"), "ChangeRequestView", "L"),
+            ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
+            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+        ]),
+        ("hours", [
+            ("declare", _l("Unit hours declaration"), "DeclarationView", "LAED"),
+            ("records", _l("Unit declaration records"), "DeclarationView", "L"),
+            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("evidence", _l("Evidence files"), "AttachmentView", "L"),
+            ("plans", _l("Unit training plans"), "TrainingPlanView", "LAED"),
+        ]),
+        ("query", [
+            ("professionals", _l("Professionals"), "ProfessionalView", "LE"),
+            ("titles", _l("Professional titles"), "TitleRecordView", "L"),
+            ("education", _l("Education"), "EducationRecordView", "L"),
+            ("qualifications", _l("Qualifications"), "QualificationRecordView", "L"),
+            ("academic_titles", _l("Academic titles"), "AcademicTitleRecordView", "L"),
+            ("certificates", _l("E-certificates"), "CertificateView", "L"),
+        ]),
+    ],
+    COMPETENT: [
+        ("unit", [
+            ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
+            ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+        ]),
+        ("accounts", [
+            ("admins", _l("Administrators"), "MembershipView", "LAED"),
+            ("subunits", _l("Subordinate units and CE bases"), "OrganizationView", "L"),
+        ]),
+        ("review", [
+            ("transfers", _l("Transfers"), "TransferView", "L"),
+            ("changes", _l("Information changes"), "ChangeRequestView", "L"),
+            ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
+            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+        ]),
+        ("hours", [
+            ("declare", _l("Unit hours declaration"), "DeclarationView", "LAED"),
+            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("evidence", _l("Evidence files"), "AttachmentView", "L"),
+        ]),
+        ("training", [
+            ("plans", _l("Training plan review"), "TrainingPlanView", "L"),
+            ("classes", _l("Training classes"), "TrainingClassView", "L"),
+            ("catalogue", _l("Professional subject catalogue"), "SubjectView", "LAED"),
+        ]),
+        ("query", [
+            ("professionals", _l("Professionals"), "ProfessionalView", "L"),
+            ("titles", _l("Professional titles"), "TitleRecordView", "L"),
+            ("certificates", _l("E-certificates"), "CertificateView", "L"),
+        ]),
+    ],
+    CE_BASE: [
+        ("unit", [
+            ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
+            ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+        ]),
+        ("accounts", [
+            ("admins", _l("Administrators"), "MembershipView", "LAED"),
+        ]),
+        ("training", [
+            ("plans", _l("Training plans"), "TrainingPlanView", "LAED"),
+            ("classes", _l("Training classes"), "TrainingClassView", "LAED"),
+            ("results", _l("Trainee results"), "TraineeResultView", "LAED"),
+            ("catalogue", _l("Subject catalogue"), "SubjectView", "L"),
+        ]),
+        ("hours", [
+            ("declare", _l("Trainee hours declaration"), "DeclarationView", "LA"),
+        ]),
+    ],
+    HR: [
+        ("unit", [
+            ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
+            ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+        ]),
+        ("accounts", [
+            ("admins", _l("Administrators"), "MembershipView", "LAED"),
+            ("subunits", _l("Organisations in the area"), "OrganizationView", "L"),
+        ]),
+        ("review", [
+            ("transfers", _l("Transfers"), "TransferView", "L"),
+            ("changes", _l("Information changes"), "ChangeRequestView", "L"),
+            ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
+            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+        ]),
+        ("hours", [
+            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("evidence", _l("Evidence files"), "AttachmentView", "L"),
+        ]),
+        ("training", [
+            ("plans", _l("Training plan review"), "TrainingPlanView", "L"),
+            ("classes", _l("Training classes"), "TrainingClassView", "L"),
+            ("results", _l("Trainee results"), "TraineeResultView", "L"),
+            ("catalogue", _l("Subject catalogue"), "SubjectView", "L"),
+        ]),
+        ("query", [
+            ("professionals", _l("Professionals"), "ProfessionalView", "L"),
+            ("titles", _l("Professional titles"), "TitleRecordView", "L"),
+            ("education", _l("Education"), "EducationRecordView", "L"),
+            ("certificates", _l("E-certificates"), "CertificateView", "L"),
+        ]),
+        ("system", [
+            ("requirements", _l("Yearly hour requirements"), "AnnualRequirementView", "L"),
+            ("audit", _l("Audit log"), "AuditLogView", "L"),
+        ]),
+    ],
+    PROVINCE: [
+        ("unit", [
+            ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
+            ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+        ]),
+        ("accounts", [
+            ("admins", _l("Administrators"), "MembershipView", "LAED"),
+            ("subunits", _l("Organisations in the province"), "OrganizationView", "L"),
+        ]),
+        ("review", [
+            ("transfers", _l("Transfers"), "TransferView", "L"),
+            ("changes", _l("Information changes"), "ChangeRequestView", "L"),
+            ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
+            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+        ]),
+        ("hours", [
+            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("evidence", _l("Evidence files"), "AttachmentView", "L"),
+        ]),
+        ("training", [
+            ("plans", _l("Training plan review"), "TrainingPlanView", "L"),
+            ("classes", _l("Training classes"), "TrainingClassView", "L"),
+            ("results", _l("Trainee results"), "TraineeResultView", "L"),
+            ("catalogue", _l("Public subject catalogue"), "SubjectView", "LAED"),
+        ]),
+        ("query", [
+            ("professionals", _l("Professionals"), "ProfessionalView", "L"),
+            ("titles", _l("Professional titles"), "TitleRecordView", "L"),
+            ("education", _l("Education"), "EducationRecordView", "L"),
+            ("certificates", _l("E-certificates"), "CertificateView", "L"),
+        ]),
+        ("system", [
+            ("requirements", _l("Yearly hour requirements"), "AnnualRequirementView", "LAED"),
+            ("audit", _l("Audit log"), "AuditLogView", "L"),
+        ]),
+    ],
+    SYSADMIN: [
+        ("system", [
+            ("organisations", _l("All organisations"), "OrganizationView", "LAED"),
+            ("professionals", _l("All professionals"), "ProfessionalView", "LE"),
+            ("admins", _l("All administrators"), "MembershipView", "LAED"),
+            ("requirements", _l("Yearly hour requirements"), "AnnualRequirementView", "LAED"),
+            ("audit", _l("Audit log"), "AuditLogView", "L"),
+            ("console", _l("Base data console"), "ConsoleAccess", "C"),
+        ]),
+    ],
+}
+
+# REST APIs per capacity: API class name -> letters.
+APIS: dict[str, dict[str, str]] = {
+    PERSON: {"ProfessionalApi": "L", "DeclarationApi": "LAE"},
+    EMPLOYER: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "LAE", "TrainingPlanApi": "LAED"},
+    COMPETENT: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "LAE", "TrainingPlanApi": "L"},
+    CE_BASE: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "TrainingPlanApi": "LAED"},
+    HR: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "L", "TrainingPlanApi": "L"},
+    PROVINCE: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "L", "TrainingPlanApi": "L"},
+    SYSADMIN: {"OrganizationApi": "LAED", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "L", "TrainingPlanApi": "L"},
+}
+
+# FAB's own security pages, for the system administrator only.
+SYSADMIN_SECURITY_MENUS = ("Security", "List Users", "List Roles")
+# Every capacity's role: the view full ID permission only where it is the person's own data.
+FULL_ID_CAPACITIES = (PERSON, SYSADMIN)
+
+
+def item_name(capacity: str, key: str) -> str:
+    return f"{capacity}.{key}"
+
+
+def category_name(capacity: str, key: str) -> str:
+    return f"{capacity}.cat.{key}"
+
+
+def register_menus(appbuilder) -> None:
+    """Add one menu link per capacity item, pointing at the item's view list (or the console)."""
+    for capacity, categories in MENUS.items():
+        for cat_key, items in categories:
+            for key, label, view, _perms in items:
+                href = "/console/" if view == "ConsoleAccess" else f"{view}.list"
+                appbuilder.add_link(
+                    item_name(capacity, key),
+                    href=href,
+                    label=label,
+                    category=category_name(capacity, cat_key),
+                    category_label=CATEGORY_LABELS[cat_key],
+                )
+
+
+def expected_menu(capacity: str) -> dict[str, list[str]]:
+    """Category name → item names a capacity must see (used by the role sync and the tests)."""
+    return {
+        category_name(capacity, cat): [item_name(capacity, key) for key, *_ in items]
+        for cat, items in MENUS[capacity]
+    }

@@ -1,0 +1,65 @@
+"""Explicit view registration in one place (the way Superset's ``init_views`` does it)."""
+
+from __future__ import annotations
+
+from .account import MembershipView
+from .api import APIS
+from .audit import AuditLogView
+from .home import ActingView, CaptchaView
+from .learning import AnnualRequirementView, AttachmentView, CertificateView, DeclarationView, SubjectView
+from .menus import register_menus
+from .org import DepartmentView, OrganizationView
+from .person import (
+    AcademicTitleRecordView,
+    EducationRecordView,
+    ProfessionalView,
+    QualificationRecordView,
+    TitleRecordView,
+)
+from .requests import ChangeItemView, ChangeRequestView, DeregistrationView, TransferView
+from .training import TraineeResultView, TrainingClassView, TrainingPlanView
+
+MODEL_VIEWS = [
+    OrganizationView,
+    DepartmentView,
+    MembershipView,
+    ProfessionalView,
+    TitleRecordView,
+    EducationRecordView,
+    QualificationRecordView,
+    AcademicTitleRecordView,
+    DeclarationView,
+    AttachmentView,
+    SubjectView,
+    AnnualRequirementView,
+    CertificateView,
+    TrainingPlanView,
+    TrainingClassView,
+    TraineeResultView,
+    TransferView,
+    ChangeRequestView,
+    ChangeItemView,
+    DeregistrationView,
+    AuditLogView,
+]
+
+# Endpoints anyone may open without logging in.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "appbuilder.static",
+    "CapacityLoginView.login",
+    "CaptchaView.image",
+    "LocaleView.index",
+    "HomeView.index",
+    "UtilView.back",
+}
+
+
+def init_views(appbuilder) -> None:
+    for view in MODEL_VIEWS:
+        appbuilder.add_view_no_menu(view)
+    for api in APIS:
+        appbuilder.add_api(api)
+    appbuilder.add_view_no_menu(CaptchaView)
+    appbuilder.add_view_no_menu(ActingView)
+    register_menus(appbuilder)

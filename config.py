@@ -1,0 +1,62 @@
+"""Settings. SQLite under instance/ by default; DATABASE_URL switches to PostgreSQL."""
+
+import os
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("CE_INSTANCE_DIR", os.path.join(BASE_DIR, "instance"))
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(INSTANCE_DIR, "ce.db")
+    # psycopg 3 is the driver we ship; accept the usual postgres:// spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-change-me-" + "ce-platform"
+SQLALCHEMY_DATABASE_URI = _database_url()
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+APP_NAME = "专业技术人员继续教育信息服务平台"
+APP_THEME = ""
+FAB_BASE_TEMPLATE = "ce/baselayout.html"
+FAB_INDEX_VIEW = "app.views.home.HomeView"
+FAB_SECURITY_MANAGER_CLASS = "app.security.CESecurityManager"
+FAB_ADD_SECURITY_API = True
+FAB_API_SWAGGER_UI = False
+FAB_UPDATE_PERMS = False
+FAB_CREATE_DB = False
+FAB_ROLES = {}
+AUTH_TYPE = 1  # AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+AUTH_USER_REGISTRATION = False
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = "20 per 1 minute"
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+
+# Chinese first; English switchable from the language menu.
+BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+LANGUAGES = {
+    "zh_Hans_CN": {"flag": "cn", "name": "简体中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+REMEMBER_COOKIE_HTTPONLY = True
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+
+# List pages count at most this many rows and then show "N+".
+CE_COUNT_CAP = 10000
+# Captcha: length of the code; a test may set CE_CAPTCHA_TEXT_FACTORY (never set in production).
+CE_CAPTCHA_LENGTH = 4
+UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")
