@@ -25,7 +25,8 @@ APP_THEME = ""
 FAB_BASE_TEMPLATE = "ce/baselayout.html"
 FAB_INDEX_VIEW = "app.views.home.HomeView"
 FAB_SECURITY_MANAGER_CLASS = "app.security.CESecurityManager"
-FAB_ADD_SECURITY_API = True
+# The JWT login of FAB would bypass the captcha and the capacity choice: off.
+FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
 FAB_UPDATE_PERMS = False
 FAB_CREATE_DB = False

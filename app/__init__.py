@@ -8,7 +8,9 @@ import os
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from .extensions import appbuilder, csrf, db, migrate
+from flask_appbuilder import AppBuilder
+
+from .extensions import csrf, db, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -28,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     _install_log_filter(app)
 
     with app.app_context():
+        appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         from . import console

@@ -14,7 +14,7 @@ PERM_LETTERS = {
     "L": ("can_list", "can_show", "can_export"),
     "A": ("can_add",),
     "E": ("can_edit",),
-    "D": ("can_delete",),
+    "D": ("can_delete", "muldelete"),
 }
 API_LETTERS = {
     "L": ("can_get", "can_info"),

@@ -1,0 +1,1 @@
+"""Scale benchmarks (not part of ``make test``): ``python -m bench.list_views``."""

@@ -1,0 +1,224 @@
+"""Scope matrix: for every scoped model view and REST API, an admin of organisation A cannot see,
+change, delete or act on rows of organisation B outside A's subtree, and lists show only A's rows.
+
+A = a county HR bureau; B = an employer under the *other* county. Every view registered in
+``app.views.registry.MODEL_VIEWS`` over a scoped model must have a builder here (a test checks it).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import inspect as sa_inspect
+
+from app.extensions import db
+from app.models import (
+    AcademicTitleRecord,
+    Attachment,
+    AuditLog,
+    Certificate,
+    ChangeItem,
+    ChangeRequest,
+    Declaration,
+    Department,
+    Deregistration,
+    EducationRecord,
+    Membership,
+    Organization,
+    Professional,
+    QualificationRecord,
+    Subject,
+    TitleRecord,
+    TraineeResult,
+    TrainingClass,
+    TrainingPlan,
+    Transfer,
+)
+from app.services.scope import is_scoped
+from app.views.api import APIS
+from app.views.registry import MODEL_VIEWS
+from tests import factories
+from tests.helpers import login, token_for
+
+
+def _declaration(side):
+    return Declaration(professional=side["person"], org=side["employer"], subject_type="public", form_code="other", year=2026, requested_hours=10, state="draft", route=[], data={})
+
+
+def _plan(side):
+    return TrainingPlan(org=side["employer"], subject_type="public", year=2026, name=f"计划-{side['employer'].name}", state="draft")
+
+
+def _class(side):
+    return TrainingClass(plan=_plan(side), org=side["employer"], name=f"培训班-{side['employer'].name}")
+
+
+def _change(side):
+    return ChangeRequest(kind="person_info", professional=side["person"], org=side["employer"], handler_org=side["employer"], state="pending", route=[])
+
+
+BUILDERS = {
+    Organization: lambda s: s["employer"],
+    Department: lambda s: Department(org=s["employer"], name=f"科室-{s['employer'].name}"),
+    Membership: lambda s: s["membership"],
+    Professional: lambda s: s["person"],
+    TitleRecord: lambda s: TitleRecord(professional=s["person"], specialty="内科"),
+    EducationRecord: lambda s: EducationRecord(professional=s["person"], school="郑州大学"),
+    QualificationRecord: lambda s: QualificationRecord(professional=s["person"], name="执业医师"),
+    AcademicTitleRecord: lambda s: AcademicTitleRecord(professional=s["person"], name="学科带头人"),
+    Declaration: _declaration,
+    Attachment: lambda s: Attachment(declaration=_declaration(s), filename="a.png", stored_path="x/a.png", content_type="image/png", size=10),
+    Subject: lambda s: Subject(subject_type="professional", name=f"科目-{s['hr'].name}", owner_org=s["hr"]),
+    Certificate: lambda s: Certificate(professional=s["person"], template_code="yearly", year_from=2025, year_to=2025, verification_code=f"v-{s['person'].id_number}", inputs={}),
+    TrainingPlan: _plan,
+    TrainingClass: _class,
+    TraineeResult: lambda s: TraineeResult(training_class=_class(s), id_number=s["person"].id_number, name=s["person"].name, score="90"),
+    Transfer: lambda s: Transfer(professional=s["person"], from_org=s["employer"], to_org=s["employer2"], state="pending"),
+    ChangeRequest: _change,
+    ChangeItem: lambda s: ChangeItem(change_request=_change(s), field="school", current_value="a", new_value="b"),
+    Deregistration: lambda s: Deregistration(kind="person", professional=s["person"], org=s["employer"], reason="退休", state="pending"),
+    AuditLog: lambda s: AuditLog(object_type="declaration", object_id=1, trigger="submit", actor_org=s["employer"]),
+}
+
+SCOPED_VIEWS = [v for v in MODEL_VIEWS if is_scoped(v.datamodel.obj)]
+
+
+def _side(hr):
+    employer = factories.org("employer", f"单位-{hr.name}", hr)
+    employer2 = factories.org("employer", f"单位二-{hr.name}", hr)
+    admin_user = factories.admin(employer)
+    membership = db.session.query(Membership).filter_by(user_id=admin_user.id).one()
+    person = factories.professional(employer, f"人员{hr.id}")
+    return {"hr": hr, "employer": employer, "employer2": employer2, "person": person, "membership": membership}
+
+
+@pytest.fixture(scope="module")
+def matrix(app):
+    """Rows of every scoped model on side A (inside the county) and side B (outside it)."""
+    with app.app_context():
+        province = factories.org("province", "矩阵省厅")
+        city = factories.org("hr", "矩阵市人社局", province)
+        county_a = factories.org("hr", "矩阵甲县人社局", city)
+        county_b = factories.org("hr", "矩阵乙县人社局", city)
+        a_admin = factories.admin(county_a)
+        # Give A every permission of every view and API, so a refusal can only come from the scope.
+        sm = app.appbuilder.sm
+        role = sm.find_role("MatrixAll") or sm.add_role("MatrixAll")
+        names = {v.__name__ for v in SCOPED_VIEWS} | {a.__name__ for a in APIS}
+        role.permissions = [pv for pv in sm.session.query(sm.permissionview_model).all() if pv.view_menu.name in names]
+        membership = db.session.query(Membership).filter_by(user_id=a_admin.id).one()
+        membership.roles.append(db.session.merge(role))
+        sides = {"A": _side(county_a), "B": _side(county_b)}
+        rows = {}
+        for model, build in BUILDERS.items():
+            for key, side in sides.items():
+                obj = build(side)
+                db.session.add(obj)
+                db.session.flush()
+                rows[(model, key)] = obj.id
+        db.session.commit()
+        return {"rows": rows, "admin": a_admin.id_number, "b_employer": sides["B"]["employer"].id, "a_employer": sides["A"]["employer"].id, "a_person": sides["A"]["person"].id}
+
+
+def _snapshot(model, pk):
+    obj = db.session.get(model, pk)
+    if obj is None:
+        return None
+    data = {c.key: getattr(obj, c.key) for c in sa_inspect(model).column_attrs}
+    db.session.expire_all()
+    return data
+
+
+@pytest.fixture
+def a_client(app, matrix):
+    client = app.test_client()
+    assert login(client, "hr", matrix["admin"]).status_code == 302
+    return client
+
+
+def test_every_scoped_view_and_api_has_a_builder():
+    missing = [v.__name__ for v in SCOPED_VIEWS if v.datamodel.obj not in BUILDERS]
+    missing += [a.__name__ for a in APIS if a.datamodel.obj not in BUILDERS]
+    assert not missing
+
+
+def _base(view):
+    return "/" + view.__name__.lower()
+
+
+@pytest.mark.parametrize("view", SCOPED_VIEWS, ids=lambda v: v.__name__)
+def test_view_refuses_rows_outside_scope(app, matrix, a_client, view):
+    model = view.datamodel.obj
+    pk_b = matrix["rows"][(model, "B")]
+    pk_a = matrix["rows"][(model, "A")]
+    with app.app_context():
+        before = _snapshot(model, pk_b)
+    token = token_for(a_client)
+    base = _base(view)
+
+    assert a_client.get(f"{base}/show/{pk_b}").status_code == 404
+    if "can_edit" in (view.base_permissions or ["can_edit"]):
+        assert a_client.get(f"{base}/edit/{pk_b}").status_code == 404
+        assert a_client.post(f"{base}/edit/{pk_b}", data={"csrf_token": token, "name": "篡改", "remark": "篡改"}).status_code == 404
+    if "can_delete" in (view.base_permissions or ["can_delete"]):
+        assert a_client.post(f"{base}/delete/{pk_b}", data={"csrf_token": token}).status_code == 404
+    assert a_client.get(f"{base}/delete/{pk_b}").status_code in (302, 403, 404, 405)
+    response = a_client.post(f"{base}/action_post", data={"csrf_token": token, "action": "muldelete", "rowid": [pk_b]})
+    assert response.status_code == 404
+    assert a_client.get(f"{base}/action/muldelete/{pk_b}").status_code == 405
+    with app.app_context():
+        assert _snapshot(model, pk_b) == before
+
+    listing = a_client.get(f"{base}/list/?psize_{view.__name__}=100")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert f"/show/{pk_b}\"" not in html
+    assert f"/show/{pk_a}\"" in html
+    if "can_export" in (view.base_permissions or ["can_export"]):
+        assert a_client.get(f"{base}/export/").status_code == 200
+
+
+def _api(a):
+    return f"/api/v1/{a.resource_name}"
+
+
+@pytest.mark.parametrize("api", APIS, ids=lambda a: a.__name__)
+def test_api_refuses_rows_outside_scope(app, matrix, a_client, api):
+    model = api.datamodel.obj
+    pk_b = matrix["rows"][(model, "B")]
+    pk_a = matrix["rows"][(model, "A")]
+    with app.app_context():
+        before = _snapshot(model, pk_b)
+        before_a = _snapshot(model, pk_a)
+    headers = {"X-CSRFToken": token_for(a_client)}
+    assert a_client.get(f"{_api(api)}/{pk_b}").status_code == 404
+    assert a_client.get(f"{_api(api)}/{pk_a}").status_code == 200
+    assert a_client.put(f"{_api(api)}/{pk_b}", json={"name": "篡改"}, headers=headers).status_code in (404, 405)
+    assert a_client.delete(f"{_api(api)}/{pk_b}", headers=headers).status_code in (404, 405)
+    listing = a_client.get(f"{_api(api)}/?q=(page_size:100)").get_json()
+    ids = set(listing["ids"])
+    assert pk_b not in ids and pk_a in ids
+    info = a_client.get(f"{_api(api)}/_info").get_json()
+    for field in info.get("add_columns", []) + info.get("edit_columns", []):
+        if field["name"] == "org":
+            values = {v["id"] for v in field.get("values", [])}
+            assert matrix["b_employer"] not in values
+    if "org" in (api.edit_columns or []):
+        response = a_client.put(f"{_api(api)}/{pk_a}", json={"org": matrix["b_employer"]}, headers=headers)
+        assert response.status_code == 400, response.get_data(as_text=True)
+    if "org" in (api.add_columns or []):
+        response = a_client.post(_api(api) + "/", json=_post_payload(api, matrix["b_employer"], matrix["a_person"]), headers=headers)
+        assert response.status_code == 400, response.get_data(as_text=True)
+    with app.app_context():
+        assert _snapshot(model, pk_b) == before
+        assert _snapshot(model, pk_a) == before_a
+
+
+def _post_payload(api, org_id, person_id):
+    """A valid creation payload except that it names B's organisation."""
+    base = {
+        "org": org_id, "professional": person_id, "name": "越权", "year": 2026, "subject_type": "public",
+        "form_code": "other", "requested_hours": 1, "kind": "employer",
+    }
+    return {k: v for k, v in base.items() if k in set(api.add_columns)}
