@@ -91,6 +91,12 @@ def _register_error_pages(app: Flask) -> None:
     """Generic error pages: no stack traces, no internals; JSON for the REST API."""
 
     def handler(exc):
+        from flask import g
+        from flask_login import current_user
+
+        if not hasattr(g, "user"):
+            # Errors raised before FAB's before_request (e.g. CSRF) still render the navbar.
+            g.user = current_user
         code = getattr(exc, "code", 500) or 500
         if code == 500:
             app.logger.exception("unhandled error on %s", request.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
@@ -85,9 +86,16 @@ def _format_error(error: LoginError | None) -> str | None:
     return str(error.message) % {"org": error.reviewer or ""} if "%(org)s" in str(error.message) else str(error.message)
 
 
+class NoSecurityApi(SecurityApi):
+    """FAB's JWT login would bypass the captcha and the capacity choice: expose none of its routes."""
+
+    include_route_methods: set = set()
+
+
 class CESecurityManager(SecurityManager):
     user_model = User
     authdbview = CapacityLoginView
+    security_api = NoSecurityApi
 
     def get_user_roles(self, user):
         """Only the roles of the acting capacity (plus the acting membership's own roles)."""

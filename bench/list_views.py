@@ -23,8 +23,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ce_bench"
-PAGES = (("professionals", "/professionalview/list/", "/plainprofessionalview/list/"),
-         ("declarations", "/declarationview/list/", "/plaindeclarationview/list/"))
+PAGES = (("professionals", "professional"), ("declarations", "declaration"))
+# ours; plain FAB with our scalar search columns (only the count differs); plain FAB with its defaults
+# (relation filters render every related row into the search form).
+VARIANTS = (("ours", "/{m}view/list/"), ("plain_scalar", "/plainscalar{m}view/list/"), ("plain", "/plain{m}view/list/"))
+PLAIN_VIEWS = ("PlainProfessionalView", "PlainDeclarationView", "PlainScalarProfessionalView",
+               "PlainScalarDeclarationView")
 BENCH_ROLE = "BenchPlainLists"
 
 
@@ -66,7 +70,13 @@ def _plain_views():
         base_order = ("id", "desc")
         page_size = 20
 
-    return PlainProfessionalView, PlainDeclarationView
+    class PlainScalarProfessionalView(PlainProfessionalView):
+        search_columns = list(ProfessionalView.search_columns)
+
+    class PlainScalarDeclarationView(PlainDeclarationView):
+        search_columns = list(DeclarationView.search_columns)
+
+    return PlainProfessionalView, PlainDeclarationView, PlainScalarProfessionalView, PlainScalarDeclarationView
 
 
 def build(url: str):
@@ -94,7 +104,7 @@ def build(url: str):
         ab.add_permissions(update_perms=True)
         sync_base_roles(sm)
         role = sm.find_role(BENCH_ROLE) or sm.add_role(BENCH_ROLE)
-        for view in ("PlainProfessionalView", "PlainDeclarationView"):
+        for view in PLAIN_VIEWS:
             sm.add_permission_role(role, sm.add_permission_view_menu("can_list", view))
     return app
 
@@ -161,35 +171,47 @@ class QueryLog:
             self.rows.append((statement, parameters, (time.perf_counter() - conn.info.pop("bench_t0", 0)) * 1000))
 
 
-def time_page(client, path: str, n: int, warmup: int) -> tuple[float, float]:
-    """Median and p95 in ms of ``n`` GETs of ``path`` after ``warmup`` untimed ones."""
+def time_page(client, path: str, n: int, warmup: int, budget: float) -> tuple[float, float, int]:
+    """Median and p95 in ms of ``n`` GETs of ``path`` after ``warmup`` untimed ones, and the sample count.
+
+    A page slower than the time budget (seconds) gets one warm-up and as many samples as fit, at least 3.
+    """
+    started = time.perf_counter()
     for _ in range(warmup):
         resp = client.get(path)
         if resp.status_code != 200:
             raise SystemExit(f"{path}: HTTP {resp.status_code}")
+        if time.perf_counter() - started > budget / 10:
+            break
     samples = []
+    started = time.perf_counter()
     for _ in range(n):
         t = time.perf_counter()
         resp = client.get(path)
         samples.append((time.perf_counter() - t) * 1000)
         if resp.status_code != 200:
             raise SystemExit(f"{path}: HTTP {resp.status_code}")
+        if len(samples) >= 3 and time.perf_counter() - started > budget:
+            break
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(round(0.95 * len(samples))) - 1)]
-    return statistics.median(samples), p95
+    return statistics.median(samples), p95, len(samples)
 
 
 def profile_page(app, client, qlog: QueryLog, path: str, explain: bool) -> list[str]:
-    """The SQL statements of one request with their times; EXPLAIN ANALYZE of those over 5 ms."""
+    """SQL of one request: statement count, SQL time, the slowest ones (EXPLAIN ANALYZE those > 5 ms)."""
     from app.extensions import db
 
     qlog.rows.clear()
     qlog.enabled = True
+    t = time.perf_counter()
     client.get(path)
+    total = (time.perf_counter() - t) * 1000
     qlog.enabled = False
-    out = []
-    for statement, params, ms in sorted(qlog.rows, key=lambda r: -r[2])[:4]:
-        out.append(f"    {ms:7.1f} ms  {' '.join(statement.split())[:300]}")
+    sql_ms = sum(r[2] for r in qlog.rows)
+    out = [f"  {path}: {total:.0f} ms, {len(qlog.rows)} statements, {sql_ms:.0f} ms in SQL"]
+    for statement, params, ms in sorted(qlog.rows, key=lambda r: -r[2])[:3]:
+        out.append(f"    {ms:7.1f} ms  {' '.join(statement.split())[:160]}")
         if explain and ms > 5:
             with app.app_context():
                 raw = db.engine.raw_connection()
@@ -202,11 +224,110 @@ def profile_page(app, client, qlog: QueryLog, path: str, explain: bool) -> list[
     return out
 
 
+def cache_permissions(app) -> None:
+    """Experiment (this process only): answer FAB's per-item ``has_access`` from one query per request.
+
+    FAB runs one EXISTS query per permission check (menus, list buttons); this loads the (permission,
+    view) pairs of the acting roles once per request into ``g`` instead.
+    """
+    from flask import g
+    from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role
+
+    sm_class = type(app.appbuilder.sm)
+
+    def exist_permission_on_roles(self, view_name, permission_name, role_ids):
+        key = tuple(sorted(role_ids))
+        cache = g.setdefault("bench_perm_cache", {})
+        if key not in cache:
+            rows = (
+                self.session.query(Permission.name, ViewMenu.name)
+                .select_from(PermissionView)
+                .join(assoc_permissionview_role, PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+                .join(Role, Role.id == assoc_permissionview_role.c.role_id)
+                .join(Permission, Permission.id == PermissionView.permission_id)
+                .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+                .filter(Role.id.in_(key))
+            )
+            cache[key] = set(rows)
+        return (permission_name, view_name) in cache[key]
+
+    sm_class.exist_permission_on_roles = exist_permission_on_roles
+
+
+def union_handler_scope() -> None:
+    """Experiment (this process only): ``org in subtree OR handler = me`` as a UNION of two index scans.
+
+    PostgreSQL cannot combine a hashed IN-subplan with an OR into index scans, so the OR form scans the
+    whole table when the scope holds fewer rows than the count cap.
+    """
+    from sqlalchemy import select, union
+
+    from app.services import scope
+
+    original = scope.scope_clause
+
+    def scope_clause(model, actor):
+        spec = getattr(model, "__scope__", None) or {}
+        if (actor is None or actor.is_global or actor.is_person or actor.org_path is None or "handler" not in spec
+                or "org2" in spec or spec.get("shared") or "." in spec["org"]):
+            return original(model, actor)
+        ids = scope.subtree_ids(actor)
+        return model.id.in_(union(
+            select(model.id).where(getattr(model, spec["org"]).in_(ids)),
+            select(model.id).where(getattr(model, spec["handler"]) == actor.org_id),
+        ))
+
+    scope.scope_clause = scope_clause
+
+
+def run(app, args, qlog) -> tuple[list, list]:
+    from app.models.org import HR, PROVINCE
+    from app.services.demo import DEMO_LOGINS
+
+    county = next(x for x in DEMO_LOGINS if x[0] == HR and "区" in x[3])
+    province = next(x for x in DEMO_LOGINS if x[0] == PROVINCE)
+    variants = [v for v in VARIANTS if v[0] in args.variants.split(",")]
+    results, profiles = [], []
+    for label, (capacity, id_number, password, org_name) in (("county", county), ("province", province)):
+        _grant_bench_role(app, id_number, capacity)
+        client = app.test_client()
+        login(client, capacity, id_number, password)
+        for page, model in PAGES:
+            row = {}
+            for name, pattern in variants:
+                path = pattern.format(m=model)
+                row[name] = time_page(client, path, args.requests, args.warmup, args.budget)
+                profiles.append(f"{label} {page} {name}:")
+                profiles += profile_page(app, client, qlog, path, args.explain)
+            results.append((label, org_name, page, row))
+    return results, profiles
+
+
+def table(results, variants) -> list[str]:
+    """Markdown table: medians / p95 (samples) per variant and the plain / ours ratios."""
+    names = [v[0] for v in VARIANTS if v[0] in variants]
+    head = "| scope | page | " + " | ".join(f"{n} median / p95 ms (n)" for n in names)
+    ratios = [n for n in names if n != "ours" and "ours" in names]
+    head += "".join(f" | {n} / ours" for n in ratios) + " |"
+    lines = [head, "|" + " --- |" * (2 + len(names) + len(ratios))]
+    for label, org_name, page, row in results:
+        cells = [f"{row[n][0]:.0f} / {row[n][1]:.0f} ({row[n][2]})" for n in names]
+        cells += [f"{row[n][0] / row['ours'][0]:.1f}x" for n in ratios]
+        lines.append(f"| {label} ({org_name}) | {page} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds of samples per page at most (min 3)")
+    parser.add_argument("--variants", default="ours,plain_scalar,plain")
+    parser.add_argument("--cache-permissions", action="store_true",
+                        help="experiment: one permission query per request instead of one per check")
+    parser.add_argument("--union-scope", action="store_true",
+                        help="experiment: the handler OR of the scope predicate as a UNION")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slow statements of each page")
     args = parser.parse_args(argv)
 
@@ -214,38 +335,20 @@ def main(argv=None) -> int:
     app = build(url)
     data = prepare_data(app, args.persons)
     print(f"database: {make_url(url).database}, professionals: {data['professionals']}", flush=True)
+    if args.cache_permissions:
+        cache_permissions(app)
+    if args.union_scope:
+        union_handler_scope()
 
     from app.extensions import db
-    from app.models.org import HR, PROVINCE
-    from app.services.demo import DEMO_LOGINS
 
     with app.app_context():
-        engine = db.engine
-    qlog = QueryLog(engine)
-    county = next(x for x in DEMO_LOGINS if x[0] == HR and "区" in x[3])
-    province = next(x for x in DEMO_LOGINS if x[0] == PROVINCE)
-    results = []
-    profiles = []
-    for label, (capacity, id_number, password, org_name) in (("county", county), ("province", province)):
-        _grant_bench_role(app, id_number, capacity)
-        client = app.test_client()
-        login(client, capacity, id_number, password)
-        for page, ours, plain in PAGES:
-            o = time_page(client, ours, args.requests, args.warmup)
-            p = time_page(client, plain, args.requests, args.warmup)
-            results.append((label, org_name, page, o, p))
-            profiles.append(f"{label} {page} (ours {ours}):")
-            profiles += profile_page(app, client, qlog, ours, args.explain)
-            profiles.append(f"{label} {page} (plain {plain}):")
-            profiles += profile_page(app, client, qlog, plain, args.explain)
-
+        qlog = QueryLog(db.engine)
+    results, profiles = run(app, args, qlog)
     print()
-    print("| scope | page | ours median / p95 (ms) | plain FAB median / p95 (ms) | plain / ours |")
-    print("| --- | --- | --- | --- | --- |")
-    for label, org_name, page, o, p in results:
-        print(f"| {label} ({org_name}) | {page} | {o[0]:.1f} / {o[1]:.1f} | {p[0]:.1f} / {p[1]:.1f} | {p[0] / o[0]:.1f}x |")
+    print("\n".join(table(results, args.variants.split(","))))
     print()
-    print("SQL per request (slowest first):")
+    print("One request per page (SQL log):")
     print("\n".join(profiles))
     return 0
 

@@ -12,12 +12,13 @@ import json
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
-from ..models import Organization, Region
+from ..models import Organization
 from ..models.org import COMPETENT, EMPLOYER, HR, PROVINCE
 from .demo import (
     DEMO_PASSWORD,
@@ -83,6 +84,14 @@ def scale_id_number(index: int, county_codes: list[str]) -> tuple[str, date, boo
     female = order % 2 == 0
     birth = BIRTH_START + timedelta(days=day)
     return make_id_number(county_codes[region], birth, order // 2, female), birth, female
+
+
+class _Region(NamedTuple):
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
 
 
 class _Writer:
@@ -159,6 +168,11 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
                                 credit_code=make_credit_code("410000", 1, "11"), status="approved", review_closed=False)
         session.add(province)
         session.flush()
+    # Plain snapshots: nothing below touches an ORM object after the commit (no lazy reloads, no
+    # transaction left open while the raw connection writes).
+    regions = {r.code: _Region(r.id, r.code, r.name, r.level, r.parent_id) for r in regions.values()}
+    ref = {table: {code: row.id for code, row in rows.items()} for table, rows in ref.items()}
+    province = (province.id, province.path)
     session.commit()
 
     cities = sorted((r for r in regions.values() if r.level == "city" and r.code != "419000"), key=lambda r: r.code)
@@ -208,7 +222,7 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
 
     # --- plan the organisations (validate before writing) ----------------------------------------
     org_rows: list[tuple] = []
-    region_of: dict[int, Region] = {}
+    region_of: dict[int, _Region] = {}
 
     def add_org(kind, name, region, parent_id, parent_path, level, nature, industry, credit_kind):
         nonlocal next_org
@@ -219,14 +233,14 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
             raise ValueError(f"credit code {code} already in use")
         used_credit.add(code)
         path = f"{parent_path}{oid}/"
-        org_rows.append((oid, kind, name, code, region.id, parent_id, path, "approved", lv[level].id if level else None,
-                         nat[nature].id, ind[industry].id if industry else None, False, now))
+        org_rows.append((oid, kind, name, code, region.id, parent_id, path, "approved", lv[level] if level else None,
+                         nat[nature], ind[industry] if industry else None, False, now))
         region_of[oid] = region
         return oid, path
 
     for city in city_units:
         if city.id not in bureaus:
-            bureaus[city.id] = add_org(HR, f"{city.name}人力资源和社会保障局", city, province.id, province.path, "city",
+            bureaus[city.id] = add_org(HR, f"{city.name}人力资源和社会保障局", city, province[0], province[1], "city",
                                        "organ", None, "11")
     for county in counties:
         if county.id not in bureaus:
@@ -260,11 +274,11 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
 
     # --- rows of people, generated lazily per chunk ----------------------------------------------
     password = generate_password_hash(DEMO_PASSWORD)
-    levels = [ref["title_level"][c].id for c in ("junior", "junior", "intermediate", "intermediate", "senior")]
-    series = [ref["title_series"][c].id for c in ("health", "education", "education", "agriculture", "engineering")]
-    accounting = ref["title_series"]["accounting"].id
-    ethnic_han, ethnic_hui = ref["ethnicity"]["01"].id, ref["ethnicity"]["03"].id
-    majors = [m.id for m in ref["major"].values()]
+    levels = [ref["title_level"][c] for c in ("junior", "junior", "intermediate", "intermediate", "senior")]
+    series = [ref["title_series"][c] for c in ("health", "education", "education", "agriculture", "engineering")]
+    accounting = ref["title_series"]["accounting"]
+    ethnic_han, ethnic_hui = ref["ethnicity"]["01"], ref["ethnicity"]["03"]
+    majors = sorted(ref["major"].values())
     year = now.year
     seen: set[str] = set()
     stats = {"organizations": len(org_rows), "users": 0, "professionals": 0, "declarations": 0, "skipped_ids": 0}

@@ -42,7 +42,7 @@ class MembershipView(ScopedModelView):
     edit_columns = ["enabled"]
     search_columns = ["is_super", "status", "enabled"]
     formatters_columns = {"status": fmt(STATUSES)}
-    add_query_rel_fields = {"user": [["id", FilterUserInScope, None]]}
+    add_form_query_rel_fields = {"user": [["id", FilterUserInScope, None]]}
 
     def pre_add(self, item):
         super().pre_add(item)

@@ -136,10 +136,8 @@ class ScopedModelView(ModelView):
         self.base_filters = list(self.base_filters or []) + SCOPE_FILTER
         if not self.search_columns:
             self.search_columns = _scalar_columns(model)
-        rel_filters = {}
-        for key, _fk, target in _scoped_relations(model):
-            rel_filters[key] = [["id", FilterInScope, None]]
-        for attr in ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"):
+        rel_filters = {key: [["id", FilterInScope, None]] for key, _fk, _t in _scoped_relations(model)}
+        for attr in ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields"):
             merged = dict(rel_filters)
             merged.update(getattr(self, attr, None) or {})
             setattr(self, attr, merged)

@@ -7,7 +7,6 @@ A = a county HR bureau; B = an employer under the *other* county. Every view reg
 
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 from sqlalchemy import inspect as sa_inspect
@@ -170,6 +169,10 @@ def test_view_refuses_rows_outside_scope(app, matrix, a_client, view):
     with app.app_context():
         assert _snapshot(model, pk_b) == before
 
+    if "can_add" in (view.base_permissions or ["can_add"]):
+        form = a_client.get(f"{base}/add").get_data(as_text=True)
+        assert "乙县" not in form, "the add form offers rows outside the scope"
+
     listing = a_client.get(f"{base}/list/?psize_{view.__name__}=100")
     assert listing.status_code == 200
     html = listing.get_data(as_text=True)
@@ -222,3 +225,17 @@ def _post_payload(api, org_id, person_id):
         "form_code": "other", "requested_hours": 1, "kind": "employer",
     }
     return {k: v for k, v in base.items() if k in set(api.add_columns)}
+
+
+def test_form_post_naming_a_row_outside_scope_creates_nothing(app, matrix, a_client):
+    b_department = matrix["rows"][(Department, "B")]
+    with app.app_context():
+        before = db.session.query(Department).count()
+    response = a_client.post(
+        "/departmentview/add",
+        data={"csrf_token": token_for(a_client), "name": "越权科室", "parent": b_department, "enabled": "y"},
+    )
+    assert response.status_code == 200  # the form comes back with the error next to the field
+    assert "越权科室" in response.get_data(as_text=True)  # what was typed is kept
+    with app.app_context():
+        assert db.session.query(Department).count() == before
