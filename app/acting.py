@@ -19,6 +19,7 @@ def remember(actor: Actor) -> None:
     session["ce_membership_id"] = actor.membership_id
     g.pop("ce_actor", None)
     g.pop("ce_roles", None)
+    g.pop("ce_perms", None)
 
 
 def forget() -> None:
@@ -26,6 +27,7 @@ def forget() -> None:
         session.pop(key, None)
     g.pop("ce_actor", None)
     g.pop("ce_roles", None)
+    g.pop("ce_perms", None)
 
 
 def _load() -> Optional[Actor]:

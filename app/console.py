@@ -112,5 +112,5 @@ def init_app(app, db) -> Admin:
         index_view=ConsoleHome(url="/console", endpoint="console"),
     )
     for model, view, label in CONSOLE_TABLES:
-        admin.add_view(view(model, db.session, name=label, endpoint="console_" + model.__tablename__))
+        admin.add_view(view(model, db.session, name=label, endpoint="console_" + model.__tablename__, url=model.__tablename__))
     return admin

@@ -6,7 +6,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -92,10 +92,39 @@ class NoSecurityApi(SecurityApi):
     include_route_methods: set = set()
 
 
+class CEUserDBModelView(UserDBModelView):
+    """FAB's user admin for the system administrator, with the ID number and Chinese yes/no."""
+
+    list_columns = ["last_name", "first_name", "username", "email", "active", "roles"]
+    search_columns = ["username", "first_name", "last_name", "email", "active"]
+
+    def __init__(self, **kwargs):
+        from .views.base import masked, yes_no
+
+        self.formatters_columns = {"active": yes_no, "username": masked, "roles": lambda roles: "，".join(str(role_label(r.name)) for r in roles)}
+        super().__init__(**kwargs)
+
+
+def role_label(name):
+    """Base capacity roles shown by their capacity's (translated) name."""
+    by_role = {role: LABELS[cap] for cap, role in ROLE_NAMES.items()}
+    return by_role.get(name, name)
+
+
+class CERoleModelView(RoleModelView):
+    list_columns = ["name"]
+
+    def __init__(self, **kwargs):
+        self.formatters_columns = {"name": role_label}
+        super().__init__(**kwargs)
+
+
 class CESecurityManager(SecurityManager):
     user_model = User
     authdbview = CapacityLoginView
     security_api = NoSecurityApi
+    userdbmodelview = CEUserDBModelView
+    rolemodelview = CERoleModelView
 
     def get_user_roles(self, user):
         """Only the roles of the acting capacity (plus the acting membership's own roles)."""
@@ -116,3 +145,38 @@ class CESecurityManager(SecurityManager):
                 roles.extend(r for r in membership.roles if r not in roles)
         g.ce_roles = roles
         return roles
+
+    # -- permissions: one query per request for the acting roles ----------------------------
+
+    def _acting_permissions(self, user) -> frozenset:
+        """(permission, view menu) pairs of the acting roles, loaded once per request."""
+        if "ce_perms" in g:
+            return g.ce_perms
+        from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu, assoc_permissionview_role
+
+        role_ids = [r.id for r in self.get_user_roles(user)]
+        rows = []
+        if role_ids:
+            rows = (
+                self.session.query(Permission.name, ViewMenu.name)
+                .select_from(PermissionView)
+                .join(Permission, PermissionView.permission_id == Permission.id)
+                .join(ViewMenu, PermissionView.view_menu_id == ViewMenu.id)
+                .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
+                .filter(assoc_permissionview_role.c.role_id.in_(role_ids))
+                .all()
+            )
+        g.ce_perms = frozenset((p, v) for p, v in rows)
+        return g.ce_perms
+
+    def _has_view_access(self, user, permission_name, view_name) -> bool:
+        return (permission_name, view_name) in self._acting_permissions(user)
+
+    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
+        if user is None:
+            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
+        wanted = set(view_menus_name) if view_menus_name is not None else None
+        return {
+            v for p, v in self._acting_permissions(user) if p == permission_name and (wanted is None or v in wanted)
+        }
+

@@ -46,7 +46,9 @@ class Declaration(Model):
     """学时申报: one learning record of one professional, moving through the review chain."""
 
     __tablename__ = "declaration"
-    __scope__ = {"org": "org_id", "person": "professional_id", "handler": "handler_org_id"}
+    # The handler is always the employer or one of its superiors (routes go up the tree), so
+    # the subtree of ``org_id`` already covers a reviewer's inbox; no OR on the handler needed.
+    __scope__ = {"org": "org_id", "person": "professional_id"}
     id = Column(Integer, primary_key=True)
     professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False, index=True)
     professional = relationship("Professional")

@@ -45,7 +45,11 @@ class Organization(Model):
     remark = Column(Text)
     created = created_at()
 
-    __table_args__ = (Index("ix_organization_path", "path"),)
+    __table_args__ = (
+        Index("ix_organization_path", "path"),
+        # LIKE 'prefix%' can only use a btree under a non-C collation with pattern ops (PostgreSQL).
+        Index("ix_organization_path_pattern", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
 
     def __repr__(self):
         return self.name

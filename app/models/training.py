@@ -11,7 +11,8 @@ class TrainingPlan(Model):
     """培训计划 of a CE base (or 单位培训计划 of an employer), reviewed by the superior chain."""
 
     __tablename__ = "training_plan"
-    __scope__ = {"org": "org_id", "handler": "handler_org_id"}
+    # Reviewers are superiors of the plan's organisation: the subtree covers them.
+    __scope__ = {"org": "org_id"}
     id = Column(Integer, primary_key=True)
     org_id = Column(Integer, ForeignKey("organization.id"), nullable=False, index=True)
     org = relationship("Organization", foreign_keys=[org_id])

@@ -17,7 +17,7 @@ from ..views.menus import (
 FULL_ID = ("can_view_full_id", "IdNumber")
 CONSOLE = ("can_access", "ConsoleAccess")
 # FAB security views the system administrator uses to manage all users and roles.
-SYSADMIN_SECURITY_VIEWS = ("UserDBModelView", "RoleModelView", "UserStatsChartView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView")
+SYSADMIN_SECURITY_VIEWS = ("CEUserDBModelView", "CERoleModelView", "UserDBModelView", "RoleModelView", "UserStatsChartView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView")
 
 
 def wanted_permissions(sm, capacity: str) -> set[tuple[str, str]]:

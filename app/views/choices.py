@@ -58,3 +58,23 @@ def fmt(mapping):
 def select(label, mapping, default=None):
     """A required select over a mapping of code → label."""
     return SelectField(label, choices=list(mapping.items()), default=default, widget=Select2Widget())
+
+# Learning-form names by stable code (SPEC §5); the plugin registry (declarations issue) will supply these.
+LEARNING_FORMS = {
+    "training_class": _l("Training class at a CE base"),
+    "training_programme": _l("Training or study programme"),
+    "degree_course": _l("Degree education"),
+    "course_study": _l("Course study"),
+    "academic_conference": _l("Academic conference"),
+    "research_project": _l("Research project"),
+    "book": _l("Book or translation"),
+    "paper": _l("Published paper"),
+    "patent": _l("Patent"),
+    "award": _l("Award"),
+    "qualification_exam": _l("Qualification exam"),
+    "research_report": _l("Research report endorsed by leaders"),
+    "aid_posting": _l("Aid or grassroots posting"),
+    "grassroots_service": _l("Grassroots service"),
+    "unit_plan": _l("Unit training plan"),
+    "other": _l("Other"),
+}

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import AnnualRequirement, Attachment, Certificate, Declaration, Subject
 from .base import ScopedInterface, ScopedModelView
-from .choices import REGION_SCOPES, STATUSES, SUBJECT_TYPES, TITLE_LEVELS, fmt, select
+from .choices import LEARNING_FORMS, REGION_SCOPES, STATUSES, SUBJECT_TYPES, TITLE_LEVELS, fmt, select
 from .labels import LABELS
 
 
@@ -26,8 +26,11 @@ class DeclarationView(ScopedModelView):
     add_columns = ["professional", "year", "subject_type", "form_code", "start_date", "end_date", "result", "requested_hours", "remark"]
     edit_columns = ["start_date", "end_date", "result", "requested_hours", "remark"]
     search_columns = ["year", "subject_type", "form_code", "state"]
-    formatters_columns = {"subject_type": fmt(SUBJECT_TYPES), "state": fmt(STATUSES)}
-    add_form_extra_fields = {"subject_type": select(_l("Subject type"), SUBJECT_TYPES)}
+    formatters_columns = {"subject_type": fmt(SUBJECT_TYPES), "state": fmt(STATUSES), "form_code": fmt(LEARNING_FORMS)}
+    add_form_extra_fields = {
+        "subject_type": select(_l("Subject type"), SUBJECT_TYPES),
+        "form_code": select(_l("Learning form"), LEARNING_FORMS),
+    }
     order_columns = ["year", "requested_hours", "state"]
     base_order = ("id", "desc")
 
