@@ -107,3 +107,6 @@ LABELS = {
     "mobile": _l("Mobile"),
     "email": _l("Email"),
 }
+
+# People are named with 姓名, organisations and things with 名称.
+PERSON_LABELS = dict(LABELS, name=_l("Full name"))

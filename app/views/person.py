@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import AcademicTitleRecord, EducationRecord, Professional, QualificationRecord, TitleRecord
 from .base import ScopedInterface, ScopedModelView
 from .choices import GENDERS, STATUSES, fmt
-from .labels import LABELS
+from .labels import LABELS, PERSON_LABELS
 
 
 class ProfessionalView(ScopedModelView):
@@ -14,7 +14,7 @@ class ProfessionalView(ScopedModelView):
     show_title = _l("Professional details")
     add_title = _l("Add professional")
     edit_title = _l("Edit professional")
-    label_columns = LABELS
+    label_columns = PERSON_LABELS
     list_columns = ["name", "id_number", "gender", "org", "department", "title_level", "status"]
     show_columns = [
         "name", "id_number", "gender", "birth_date", "ethnicity", "native_place", "org", "department",

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import TraineeResult, TrainingClass, TrainingPlan
 from .base import ScopedInterface, ScopedModelView
 from .choices import STATUSES, SUBJECT_TYPES, fmt, select
-from .labels import LABELS
+from .labels import LABELS, PERSON_LABELS
 
 
 class TrainingPlanView(ScopedModelView):
@@ -58,7 +58,7 @@ class TraineeResultView(ScopedModelView):
     show_title = _l("Trainee result")
     add_title = _l("Add trainee result")
     edit_title = _l("Edit trainee result")
-    label_columns = LABELS
+    label_columns = PERSON_LABELS
     list_columns = ["training_class", "name", "id_number", "score", "passed"]
     show_columns = list_columns + ["remark", "created"]
     add_columns = ["training_class", "id_number", "name", "score", "remark"]

@@ -17,6 +17,10 @@ def test_employer_admin_logs_in_and_opens_professionals(live_server, browser):
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page.goto(live_server + "/login/")
     assert "用户类型" in page.content()
+    captcha = page.locator("#captcha-img")
+    captcha.wait_for()
+    assert page.eval_on_selector("#captcha-img", "e => e.complete && e.naturalWidth") > 0
+    assert captcha.bounding_box()["width"] >= 100  # visible beside the field, not collapsed
     page.select_option("#capacity", capacity)
     page.fill("#username", id_number)
     page.fill("#password", DEMO_PASSWORD)
