@@ -88,13 +88,15 @@ def build_app(db_url: str, instance_dir, **extra):
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ce")
-    application = build_app(_database_url(tmp, "test_ce_main"), tmp)
+    name = f"test_ce_main_{os.getpid()}"  # one database per test process: parallel runs never collide
+    application = build_app(_database_url(tmp, name), tmp)
     yield application
     with application.app_context():
         from app.extensions import db
 
         db.session.remove()
         db.engine.dispose()
+    _drop_pg_database(name)
 
 
 @pytest.fixture
@@ -116,12 +118,18 @@ def fresh_app(tmp_path_factory):
 
             db.session.remove()
             db.engine.dispose()
-        base = os.environ.get("TEST_DATABASE_URL")
-        if base:
-            admin = create_engine(_pg_url(base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base, "postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        _drop_pg_database(name)
+
+
+def _drop_pg_database(name: str) -> None:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return
+    base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base
+    admin = create_engine(_pg_url(base, "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -31,13 +32,19 @@ def english_words(html: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    from tests.conftest import _database_url, build_app
+    from app.extensions import db
+    from tests.conftest import _database_url, _drop_pg_database, build_app
 
     tmp = tmp_path_factory.mktemp("demo")
-    app = build_app(_database_url(tmp, "test_ce_demo_pages"), tmp)
+    name = f"test_ce_demo_pages_{os.getpid()}"
+    app = build_app(_database_url(tmp, name), tmp)
     with app.app_context():
         load_demo()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    _drop_pg_database(name)
 
 
 @pytest.mark.parametrize("login_row", DEMO_LOGINS, ids=lambda r: r[0] + "-" + r[1][-4:])
