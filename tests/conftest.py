@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -130,6 +131,27 @@ def _drop_pg_database(name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def demo_app(tmp_path_factory, prefix: str):
+    """An app on its own database loaded with the demo data; the database is dropped afterwards."""
+    from app.services.demo import load_demo
+
+    tmp = tmp_path_factory.mktemp(prefix)
+    name = f"test_ce_{prefix}_{os.getpid()}"
+    application = build_app(_database_url(tmp, name), tmp)
+    with application.app_context():
+        load_demo()
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+        _drop_pg_database(name)
 
 
 @pytest.fixture

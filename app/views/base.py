@@ -115,6 +115,23 @@ def _scoped_relations(model):
     return out
 
 
+def apply_scope_setup(view, rel_field_attrs) -> None:
+    """Give a FAB view or API the scope filter, scalar-only search and scoped related-field choices.
+
+    ``rel_field_attrs`` names the view's related-field query attributes (they differ between
+    ``ModelView`` and ``ModelRestApi``); explicit entries a view declares win over the default.
+    """
+    model = view.datamodel.obj
+    view.base_filters = list(view.base_filters or []) + SCOPE_FILTER
+    if not view.search_columns:
+        view.search_columns = _scalar_columns(model)
+    rel_filters = {key: [["id", FilterInScope, None]] for key, _fk, _t in _scoped_relations(model)}
+    for attr in rel_field_attrs:
+        merged = dict(rel_filters)
+        merged.update(getattr(view, attr, None) or {})
+        setattr(view, attr, merged)
+
+
 def check_item_scope(session, item, exempt=()) -> None:
     """Raise ``BadRequest`` when ``item`` points at an organisation or row outside the actor's scope."""
     actor = current_actor()
@@ -155,14 +172,7 @@ class ScopedModelView(ModelView):
 
     def __init__(self, **kwargs):
         model = self.datamodel.obj
-        self.base_filters = list(self.base_filters or []) + SCOPE_FILTER
-        if not self.search_columns:
-            self.search_columns = _scalar_columns(model)
-        rel_filters = {key: [["id", FilterInScope, None]] for key, _fk, _t in _scoped_relations(model)}
-        for attr in ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields"):
-            merged = dict(rel_filters)
-            merged.update(getattr(self, attr, None) or {})
-            setattr(self, attr, merged)
+        apply_scope_setup(self, ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields"))
         relations = {r.key for r in sa_inspect(model).relationships if r.direction is RelationshipDirection.MANYTOONE}
         self.datamodel.eager = tuple(c for c in (self.list_columns or []) if c in relations)
         formatters = dict(self.formatters_columns or {})
@@ -307,15 +317,7 @@ class ScopedRestApi(ModelRestApi):
     page_size = 20
 
     def __init__(self):
-        model = self.datamodel.obj
-        self.base_filters = list(self.base_filters or []) + SCOPE_FILTER
-        if not self.search_columns:
-            self.search_columns = _scalar_columns(model)
-        rel_filters = {key: [["id", FilterInScope, None]] for key, _fk, _t in _scoped_relations(model)}
-        for attr in ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"):
-            merged = dict(rel_filters)
-            merged.update(getattr(self, attr, None) or {})
-            setattr(self, attr, merged)
+        apply_scope_setup(self, ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"))
         super().__init__()
 
     def pre_add(self, item):

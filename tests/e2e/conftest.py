@@ -16,24 +16,14 @@ ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    from app.services.demo import load_demo
-    from app.extensions import db
-    from tests.conftest import _database_url, _drop_pg_database, build_app
+    from tests.conftest import demo_app
 
-    tmp = tmp_path_factory.mktemp("e2e")
-    name = f"test_ce_e2e_{os.getpid()}"
-    app = build_app(_database_url(tmp, name), tmp)
-    with app.app_context():
-        load_demo()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    _drop_pg_database(name)
+    with demo_app(tmp_path_factory, "e2e") as app:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from app.services.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from app.services.demo import DEMO_LOGINS, DEMO_PASSWORD
 from tests.helpers import login
 
 MENU_RE = re.compile(r'<a tabindex="-1" href="([^"]+)" data-menu="([^"]+)"')
@@ -32,19 +31,10 @@ def english_words(html: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    from app.extensions import db
-    from tests.conftest import _database_url, _drop_pg_database, build_app
+    from tests.conftest import demo_app as make_demo_app
 
-    tmp = tmp_path_factory.mktemp("demo")
-    name = f"test_ce_demo_pages_{os.getpid()}"
-    app = build_app(_database_url(tmp, name), tmp)
-    with app.app_context():
-        load_demo()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    _drop_pg_database(name)
+    with make_demo_app(tmp_path_factory, "demo_pages") as app:
+        yield app
 
 
 @pytest.mark.parametrize("login_row", DEMO_LOGINS, ids=lambda r: r[0] + "-" + r[1][-4:])
