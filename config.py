@@ -39,6 +39,21 @@ AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = "20 per 1 minute"
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+# Login POSTs per client address (applied by FAB's limiter to the login view; Redis via the URI above).
+CE_LOGIN_RATE_LIMIT = os.environ.get("CE_LOGIN_RATE_LIMIT", "30 per minute")
+# Brute force: this many failed logins lock the account for this many minutes.
+CE_LOCKOUT_ATTEMPTS = 5
+CE_LOCKOUT_MINUTES = 15
+# Outgoing mail. MAIL_SERVER None = development: messages are written as .eml under instance/outbox/.
+MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"
+MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@ce.local")
+# Password reset links are valid this many seconds.
+CE_PASSWORD_RESET_MAX_AGE = 3600
 
 # Chinese first; English switchable from the language menu.
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

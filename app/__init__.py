@@ -37,6 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         console.init_app(app, db)
     _register_template_helpers(app)
+    from .views.password import enforce_password_change
+
+    app.before_request(enforce_password_change)
     _register_error_pages(app)
 
     from . import cli

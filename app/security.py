@@ -83,6 +83,8 @@ class CapacityLoginView(AuthDBView):
 def _format_error(error: LoginError | None) -> str | None:
     if error is None:
         return None
+    if error.code == "locked":
+        return str(error.message) % {"minutes": current_app.config.get("CE_LOCKOUT_MINUTES", 15)}
     return str(error.message) % {"org": error.reviewer or ""} if "%(org)s" in str(error.message) else str(error.message)
 
 
@@ -125,6 +127,11 @@ class CESecurityManager(SecurityManager):
     security_api = NoSecurityApi
     userdbmodelview = CEUserDBModelView
     rolemodelview = CERoleModelView
+
+    @property
+    def auth_rate_limit(self) -> str:
+        """Login POSTs per client address: FAB limits the auth view's blueprint with this."""
+        return current_app.config.get("CE_LOGIN_RATE_LIMIT") or current_app.config["AUTH_RATE_LIMIT"]
 
     def get_user_roles(self, user):
         """Only the roles of the acting capacity (plus the acting membership's own roles)."""

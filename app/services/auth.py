@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Optional
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -33,6 +35,7 @@ MESSAGES = {
     "no_role": _l("No role has been assigned to this account. Please contact your administrator."),
     "disabled": _l("This account has been disabled."),
     "bad_captcha": _l("Wrong captcha."),
+    "locked": _l("Too many failed attempts. This account is locked for %(minutes)s minutes."),
 }
 
 
@@ -42,6 +45,20 @@ def find_user(session, id_number: str) -> Optional[User]:
     if not key:
         return None
     return session.execute(select(User).where(func.upper(User.id_number) == key)).scalar_one_or_none()
+
+
+def _utcnow() -> datetime:
+    """Naive UTC now (the column is a naive DateTime); tests may monkeypatch this."""
+    return datetime.utcnow()
+
+
+def _lockout_settings() -> tuple[int, int]:
+    cfg = current_app.config
+    return int(cfg.get("CE_LOCKOUT_ATTEMPTS", 5)), int(cfg.get("CE_LOCKOUT_MINUTES", 15))
+
+
+def _locked_error() -> LoginError:
+    return LoginError("locked", MESSAGES["locked"])
 
 
 def _status_error(status: str, reviewer: Optional[Organization]):
@@ -62,10 +79,27 @@ def authenticate(session, capacity: str, id_number: str, password: str, org_id: 
     user = find_user(session, id_number)
     if user is None:
         raise LoginError("no_account", MESSAGES["no_account"])
+    now = _utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        # Refused whatever the password: a locked account never tells whether it was right.
+        raise _locked_error()
     if not user.password or not check_password_hash(user.password, password or ""):
+        attempts, minutes = _lockout_settings()
+        if user.locked_until is not None:  # an expired lock: a fresh count
+            user.fail_login_count = 0
+            user.locked_until = None
         user.fail_login_count = (user.fail_login_count or 0) + 1
+        locked = attempts > 0 and user.fail_login_count >= attempts
+        if locked:
+            user.locked_until = now + timedelta(minutes=minutes)
         session.commit()
+        if locked:
+            raise _locked_error()
         raise LoginError("bad_password", MESSAGES["bad_password"])
+    if user.fail_login_count or user.locked_until is not None:
+        user.fail_login_count = 0
+        user.locked_until = None
+        session.commit()
     if not user.active:
         raise LoginError("disabled", MESSAGES["disabled"])
 

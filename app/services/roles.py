@@ -6,6 +6,7 @@ from ..capacities import CAPACITIES, ROLE_NAMES, SYSADMIN
 from ..views.menus import (
     API_LETTERS,
     APIS,
+    EXTRA_PERMISSIONS,
     FULL_ID_CAPACITIES,
     MENUS,
     PERM_LETTERS,
@@ -39,6 +40,9 @@ def wanted_permissions(sm, capacity: str) -> set[tuple[str, str]]:
             for perm in API_LETTERS[letter]:
                 if sm.find_permission_view_menu(perm, api) is not None:
                     wanted.add((perm, api))
+    for perm, view in EXTRA_PERMISSIONS.get(capacity, ()):
+        if sm.find_permission_view_menu(perm, view) is not None:
+            wanted.add((perm, view))
     if capacity in FULL_ID_CAPACITIES:
         wanted.add(FULL_ID)
     if capacity == SYSADMIN:

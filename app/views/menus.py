@@ -230,6 +230,11 @@ APIS: dict[str, dict[str, str]] = {
     SYSADMIN: {"OrganizationApi": "LAED", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "L", "TrainingPlanApi": "L"},
 }
 
+# Permissions a capacity's base role holds outside its menus: (permission, view) pairs.
+EXTRA_PERMISSIONS = {
+    capacity: (("can_admin_reset", "PasswordAdminView"),) for capacity in (EMPLOYER, COMPETENT, CE_BASE, HR, PROVINCE)
+}
+
 # FAB's own security pages, for the system administrator only.
 SYSADMIN_SECURITY_MENUS = ("Security", "List Users", "List Roles")
 # Every capacity's role: the view full ID permission only where it is the person's own data.

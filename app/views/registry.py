@@ -9,6 +9,7 @@ from .home import ActingView, CaptchaView
 from .learning import AnnualRequirementView, AttachmentView, CertificateView, DeclarationView, SubjectView
 from .menus import register_menus
 from .org import DepartmentView, OrganizationView
+from .password import PasswordAdminView, PasswordView
 from .person import (
     AcademicTitleRecordView,
     EducationRecordView,
@@ -16,6 +17,7 @@ from .person import (
     QualificationRecordView,
     TitleRecordView,
 )
+from .registration import RegistrationView
 from .requests import ChangeItemView, ChangeRequestView, DeregistrationView, TransferView
 from .training import TraineeResultView, TrainingClassView, TrainingPlanView
 
@@ -52,6 +54,14 @@ PUBLIC_ENDPOINTS = {
     "LocaleView.index",
     "HomeView.index",
     "UtilView.back",
+    "PasswordView.forgot",
+    "PasswordView.reset",
+    "RegistrationView.index",
+    "RegistrationView.professional",
+    "RegistrationView.organization",
+    "RegistrationView.progress",
+    "RegistrationView.employers",
+    "RegistrationView.superiors",
 }
 
 
@@ -62,4 +72,7 @@ def init_views(appbuilder) -> None:
         appbuilder.add_api(api)
     appbuilder.add_view_no_menu(CaptchaView)
     appbuilder.add_view_no_menu(ActingView)
+    appbuilder.add_view_no_menu(PasswordView)
+    appbuilder.add_view_no_menu(PasswordAdminView)
+    appbuilder.add_view_no_menu(RegistrationView)
     register_menus(appbuilder)

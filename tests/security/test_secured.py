@@ -15,6 +15,7 @@ from tests.helpers import login, token_for
 SELF_CHECKED = {
     "CapacityLoginView.logout",  # POST only, ends the session
     "ActingView.choose",  # login required; lists only the user's own capacities
+    "PasswordView.change",  # login required; changes only the logged-in user's own password
 }
 # Base-view methods that call ``sm.has_access`` on the action's permission inside.
 SELF_CHECKED_METHODS = {"action", "action_post"}

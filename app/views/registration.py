@@ -1,0 +1,196 @@
+"""Public registration pages: choose, professional, organisation, progress query (+ withdraw), and the
+searchable, paginated organisation pickers (JSON). Rules live in ``services/registration.py``."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
+
+from ..extensions import db
+from ..models import Ethnicity, Industry, Major, Organization, Region
+from ..models.common import APPROVED
+from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR
+from ..models.reference import UnitLevel, UnitNature
+from ..services import registration as reg
+from ..workflows.registration import RegistrationError
+
+PAGE_SIZE = 20
+KIND_LABELS = {
+    EMPLOYER: _l("Employer unit"),
+    COMPETENT: _l("Competent department"),
+    CE_BASE: _l("Continuing-education base"),
+    HR: _l("HR bureau"),
+}
+_SECRET_FIELDS = ("password", "confirm", "applicant_password", "applicant_confirm")
+
+
+def _regions():
+    rows = db.session.query(Region).filter(Region.level.in_(("city", "county", "direct"))).order_by(Region.code).all()
+    cities = [r for r in rows if r.level in ("city", "direct")]
+    counties = [r for r in rows if r.level == "county"]
+    return cities, counties
+
+
+def _codes(model):
+    return db.session.query(model).filter(model.enabled.is_(True)).order_by(model.code).all()
+
+
+def _region_ids(region_id):
+    """The region and the regions directly under it (a city's counties)."""
+    if not region_id:
+        return None
+    ids = [region_id] + [r for (r,) in db.session.query(Region.id).filter(Region.parent_id == region_id)]
+    return ids
+
+
+def _kept(form) -> dict:
+    """The submitted values to show again (never the passwords)."""
+    return {k: v for k, v in form.items() if k not in _SECRET_FIELDS and k != "csrf_token"}
+
+
+def _org_page(kinds, region_id, q, page):
+    query = db.session.query(Organization.id, Organization.name).filter(
+        Organization.status == APPROVED, Organization.kind.in_(kinds)
+    )
+    ids = _region_ids(region_id)
+    if ids:
+        query = query.filter(Organization.region_id.in_(ids))
+    q = (q or "").strip()[:50]
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.filter(or_(Organization.name.like(f"%{escaped}%", escape="\\"), Organization.credit_code == q.upper()))
+    page = max(page, 1)
+    rows = query.order_by(Organization.name, Organization.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).all()
+    return {
+        "items": [{"id": r.id, "name": r.name} for r in rows[:PAGE_SIZE]],
+        "page": page,
+        "has_more": len(rows) > PAGE_SIZE,
+    }
+
+
+def _args():
+    try:
+        region_id = int(request.args.get("region") or 0) or None
+        page = int(request.args.get("page") or 1)
+    except ValueError:
+        region_id, page = None, 1
+    return region_id, request.args.get("q", ""), page
+
+
+class RegistrationView(BaseView):
+    """注册: public, no login."""
+
+    route_base = "/register"
+    default_view = "index"
+
+    @expose("/")
+    def index(self):
+        return self.render_template("ce/register_choose.html", title=_("Register"))
+
+    def _person_context(self, values, errors):
+        cities, counties = _regions()
+        employer_name = ""
+        if values.get("employer", "").isdigit():
+            emp = db.session.get(Organization, int(values["employer"]))
+            employer_name = emp.name if emp and emp.status == APPROVED and emp.kind == EMPLOYER else ""
+        return dict(
+            title=_("Professional registration"),
+            values=values,
+            errors=errors,
+            cities=cities,
+            counties=counties,
+            ethnicities=_codes(Ethnicity),
+            majors=_codes(Major),
+            picked_name=employer_name,
+        )
+
+    @expose("/professional", methods=["GET", "POST"])
+    def professional(self):
+        values, errors = {}, {}
+        if request.method == "POST":
+            values = _kept(request.form)
+            try:
+                reg.register_professional(request.form.to_dict())
+            except reg.RegistrationInvalid as e:
+                errors = e.errors
+            else:
+                flash(_("Your registration was submitted and waits for review by your employer unit."), "info")
+                return redirect(url_for("RegistrationView.progress"))
+        return self.render_template("ce/register_professional.html", **self._person_context(values, errors))
+
+    @expose("/organization", methods=["GET", "POST"])
+    def organization(self):
+        values, errors = {"applicant": "new"}, {}
+        if request.method == "POST":
+            values = _kept(request.form)
+            try:
+                reg.register_organization(request.form.to_dict())
+            except reg.RegistrationInvalid as e:
+                errors = e.errors
+            else:
+                flash(_("The registration was submitted and waits for review by the superior organisation."), "info")
+                return redirect(url_for("RegistrationView.progress"))
+        cities, counties = _regions()
+        parent_name = ""
+        if values.get("parent", "").isdigit():
+            par = db.session.get(Organization, int(values["parent"]))
+            parent_name = par.name if par and par.status == APPROVED else ""
+        return self.render_template(
+            "ce/register_organization.html",
+            title=_("Organisation registration"),
+            values=values,
+            errors=errors,
+            cities=cities,
+            counties=counties,
+            kinds=KIND_LABELS,
+            natures=_codes(UnitNature),
+            levels=_codes(UnitLevel),
+            industries=_codes(Industry),
+            picked_name=parent_name,
+        )
+
+    @expose("/progress", methods=["GET", "POST"])
+    def progress(self):
+        name = (request.values.get("name") or "").strip()
+        id_number = (request.values.get("id_number") or "").strip()
+        results, searched = [], False
+        if request.method == "POST" and request.form.get("action") == "withdraw":
+            try:
+                object_id = int(request.form.get("object_id") or 0) or None
+            except ValueError:
+                object_id = None
+            try:
+                reg.withdraw(name, id_number, request.form.get("object_type") or None, object_id)
+                flash(_("The registration was withdrawn. You may register again."), "info")
+            except RegistrationError as e:
+                flash(str(e.message), "danger")
+        if request.method == "POST" and name and id_number:
+            results, searched = reg.progress_query(name, id_number), True
+        elif request.method == "POST":
+            flash(_("Enter your name and ID number."), "warning")
+        return self.render_template(
+            "ce/register_progress.html",
+            title=_("Registration progress"),
+            name=name,
+            id_number=id_number,
+            results=results,
+            searched=searched,
+        )
+
+    @expose("/employers")
+    def employers(self):
+        """Approved employer units, optionally in a region, searched by name; 20 a page."""
+        region_id, q, page = _args()
+        return jsonify(_org_page((EMPLOYER,), region_id, q, page))
+
+    @expose("/superiors")
+    def superiors(self):
+        """Approved organisations that may be the superior of an organisation of ``kind``."""
+        region_id, q, page = _args()
+        kinds = reg.SUPERIOR_KINDS.get(request.args.get("kind", ""), ())
+        if not kinds:
+            return jsonify({"items": [], "page": 1, "has_more": False})
+        return jsonify(_org_page(kinds, region_id, q, page))
