@@ -69,6 +69,16 @@ def _set(user: User, password: str, must_change: bool) -> None:
     user.locked_until = None
 
 
+def _commit_new_password(session, user: User, new: str) -> None:
+    """Write an already-validated new password in one transaction (rolled back on failure)."""
+    try:
+        _set(user, new, must_change=False)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
 def change_password(session, user: User, old: str, new: str, confirm: str) -> None:
     """Change ``user``'s password after checking the old one; raises ``PasswordError``, nothing written."""
     errors = {}
@@ -77,12 +87,7 @@ def change_password(session, user: User, old: str, new: str, confirm: str) -> No
     errors.update(_check_new(user, new, confirm))
     if errors:
         raise PasswordError(errors)
-    try:
-        _set(user, new, must_change=False)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    _commit_new_password(session, user, new)
 
 
 def user_in_scope(session, actor: Actor, user_id: int) -> Optional[User]:
@@ -178,12 +183,7 @@ def reset_with_token(session, token: str, new: str, confirm: str) -> User:
     errors = _check_new(user, new, confirm)
     if errors:
         raise PasswordError(errors)
-    try:
-        _set(user, new, must_change=False)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    _commit_new_password(session, user, new)
     return user
 
 
