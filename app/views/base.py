@@ -72,10 +72,8 @@ class CappedListWidget(ListWidget):
 
 
 def can_view_full_id() -> bool:
-    from flask_appbuilder.const import PERMISSION_PREFIX  # noqa: F401
-
-    sm = current_app.appbuilder.sm
-    return sm.has_access(*FULL_ID_PERMISSION)
+    """True when the acting roles hold ``can_view_full_id`` (read from the per-request permission cache)."""
+    return current_app.appbuilder.sm.has_access(*FULL_ID_PERMISSION)
 
 
 def masked(value):

@@ -1,6 +1,5 @@
 """Organisation pages: the organisation tree (单位资料 / 下级单位) and internal departments."""
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface  # noqa: F401
 from flask_babel import lazy_gettext as _l
 
 from ..models import Department, Organization
