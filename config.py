@@ -76,3 +76,7 @@ CE_COUNT_CAP = 10000
 # Captcha: length of the code; a test may set CE_CAPTCHA_TEXT_FACTORY (never set in production).
 CE_CAPTCHA_LENGTH = 4
 UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")
+# One uploaded image at most (refused with a message next to the field) ...
+CE_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+# ... and a whole request at most (five evidence images and the form): beyond it, 413.
+MAX_CONTENT_LENGTH = 26 * 1024 * 1024

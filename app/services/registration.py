@@ -25,6 +25,7 @@ from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
 from ..models.reference import UnitLevel, UnitNature
 from ..workflows.registration import STATE_LABELS, RegistrationError, fire, matches_registrant, reviewer_org_id
 from .identifiers import is_valid_credit_code, is_valid_id_number
+from .uploads import UploadInvalid, check_image, delete_upload, store_image
 
 # Kinds an organisation may register as, and the kinds its superior may have (SPEC §1).
 REGISTRABLE_KINDS = (EMPLOYER, COMPETENT, CE_BASE, HR)
@@ -276,8 +277,12 @@ def register_professional(data: dict) -> Professional:
 # ---------------------------------------------------------------- organisation
 
 
-def register_organization(data: dict) -> Organization:
-    """Register an organisation with its applicant (super admin); both wait for the superior."""
+def register_organization(data: dict, scan=None) -> Organization:
+    """Register an organisation with its applicant (super admin); both wait for the superior.
+
+    ``scan`` is the uploaded certificate scan (a werkzeug ``FileStorage``); it is checked by content
+    and re-encoded with the rest of the validation, and stored only once everything is valid.
+    """
     errors: dict = {}
     kind = _s(data, "kind")
     if kind not in REGISTRABLE_KINDS:
@@ -311,6 +316,12 @@ def register_organization(data: dict) -> Organization:
     nature = _check_ref(errors, data, "nature", UnitNature)
     level = _check_ref(errors, data, "level", UnitLevel)
     industry = _check_ref(errors, data, "industry", Industry)
+    scan_image = None
+    if scan is not None and getattr(scan, "filename", ""):
+        try:
+            scan_image = check_image(scan)
+        except UploadInvalid as e:
+            errors["certificate_scan"] = str(e)
 
     # The applicant: an existing user (ID + password) or a new one.
     existing_user = _s(data, "applicant") == "existing"
@@ -331,7 +342,10 @@ def register_organization(data: dict) -> Organization:
     if errors:
         raise RegistrationInvalid(errors)
 
+    stored = None
     try:
+        if scan_image is not None:
+            stored = store_image(scan_image, "org_certificate")
         if a_user is None:
             a_user = User()
             db.session.add(a_user)
@@ -349,6 +363,8 @@ def register_organization(data: dict) -> Organization:
         o.nature = nature
         o.level = level
         o.industry = industry
+        if stored:
+            o.certificate_scan = stored
         o.status = PENDING
         db.session.flush()
         m = db.session.query(Membership).filter_by(org_id=o.id, user_id=a_user.id).first()
@@ -365,6 +381,7 @@ def register_organization(data: dict) -> Organization:
         db.session.commit()
     except Exception:
         db.session.rollback()
+        delete_upload(stored)
         raise
     return o
 

@@ -15,6 +15,7 @@ from ..models.common import APPROVED
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR
 from ..models.reference import UnitLevel, UnitNature
 from ..services import registration as reg
+from ..services.uploads import max_bytes as max_upload_bytes
 from ..workflows.registration import RegistrationError
 
 PAGE_SIZE = 20
@@ -127,7 +128,7 @@ class RegistrationView(BaseView):
         if request.method == "POST":
             values = _kept(request.form)
             try:
-                reg.register_organization(request.form.to_dict())
+                reg.register_organization(request.form.to_dict(), request.files.get("certificate_scan"))
             except reg.RegistrationInvalid as e:
                 errors = e.errors
             else:
@@ -150,6 +151,7 @@ class RegistrationView(BaseView):
             levels=_codes(UnitLevel),
             industries=_codes(Industry),
             picked_name=parent_name,
+            upload_mb=round(max_upload_bytes() / 1024 / 1024, 1),
         )
 
     @expose("/progress", methods=["GET", "POST"])
