@@ -13,7 +13,8 @@ PROVINCE_CODES = frozenset(
 
 
 def is_valid_id_number(value: str) -> bool:
-    """True for an 18-character ID number with a valid checksum, birth date and province code.
+    """True for an 18-character ID number with a valid checksum, a real birth date (1900 to today) and
+    a province code.
 
     ``stdnum``'s own ``is_valid`` also checks the county code against the birth year, which rejects
     real people born before their county's code was assigned (e.g. 410102 exists since 1983), and
@@ -25,8 +26,10 @@ def is_valid_id_number(value: str) -> bool:
     if number[-1] != ric.calc_check_digit(number):
         return False
     try:
-        ric.get_birth_date(number)
+        born = ric.get_birth_date(number)
     except ric.ValidationError:
+        return False
+    if not date(1900, 1, 1) <= born <= date.today():
         return False
     return number[:2] in PROVINCE_CODES
 
