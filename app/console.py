@@ -81,10 +81,47 @@ class RequirementConsoleView(BaseDataView):
     }
 
 
+def _plugin_column(attr):
+    def _format(view, context, model, name):
+        from .plugins import discovered_plugins
+
+        info = next((i for i in discovered_plugins() if i.code == model.code), None)
+        if info is None:
+            return _l("Not installed")
+        if attr == "name":
+            return info.plugin.name
+        if attr == "fields" and info.kind == "learning_form":
+            return ", ".join(f"{label} ({field})" for field, label in info.plugin.fields())
+        return getattr(info, attr, "")
+
+    return _format
+
+
 class PluginConsoleView(BaseDataView):
+    """Every discovered plugin has a row (created on listing); the admin only toggles ``enabled``."""
+
+    can_create = False
+    can_delete = False
     column_searchable_list = ("code",)
-    column_list = ("code", "kind", "enabled")
-    column_labels = {"code": _l("Code"), "kind": _l("Kind"), "enabled": _l("Enabled")}
+    column_filters = ("kind", "enabled")
+    column_list = ("code", "name", "kind", "enabled", "source", "fields")
+    column_details_list = column_list
+    column_labels = {
+        "code": _l("Code"), "name": _l("Name"), "kind": _l("Kind"), "enabled": _l("Enabled"),
+        "source": _l("Source"), "fields": _l("Fields"),
+    }
+    column_formatters = {"name": _plugin_column("name"), "source": _plugin_column("source"), "fields": _plugin_column("fields")}
+    column_formatters_detail = column_formatters
+    column_choices = {"kind": [("learning_form", _l("Learning form")), ("certificate_template", _l("Certificate template"))]}
+    form_columns = ("enabled",)
+
+    @expose("/")
+    def index_view(self):
+        from .plugins import sync_plugin_settings
+
+        if sync_plugin_settings(self.session):
+            self.session.commit()
+        return super().index_view()
 
 
 CONSOLE_TABLES = [

@@ -134,7 +134,12 @@ class CESecurityManager(SecurityManager):
         return current_app.config.get("CE_LOGIN_RATE_LIMIT") or current_app.config["AUTH_RATE_LIMIT"]
 
     def get_user_roles(self, user):
-        """Only the roles of the acting capacity (plus the acting membership's own roles)."""
+        """Only the roles of the acting capacity.
+
+        A professional, a system administrator and an organisation's super admin act with the
+        capacity's base role (a super admin also with any role assigned to it); an ordinary admin
+        acts with its assigned roles only (角色管理), so none means no permission at all.
+        """
         if not user.is_authenticated:
             return [self.get_public_role()]
         if "ce_roles" in g:
@@ -142,13 +147,16 @@ class CESecurityManager(SecurityManager):
         actor = acting.current_actor()
         roles = []
         if actor is not None:
-            base = self.find_role(ROLE_NAMES[actor.capacity])
-            if base is not None:
-                roles.append(base)
+            membership = None
             if actor.membership_id:
                 from .models import Membership
 
                 membership = self.session.get(Membership, actor.membership_id)
+            if membership is None or membership.is_super:
+                base = self.find_role(ROLE_NAMES[actor.capacity])
+                if base is not None:
+                    roles.append(base)
+            if membership is not None:
                 roles.extend(r for r in membership.roles if r not in roles)
         g.ce_roles = roles
         return roles

@@ -12,7 +12,7 @@ from .reference import (  # noqa: F401
     UnitNature,
 )
 from .org import Department, Organization  # noqa: F401
-from .account import Membership, User, membership_role  # noqa: F401
+from .account import Membership, OrgRole, User, membership_role  # noqa: F401
 from .person import (  # noqa: F401
     AcademicTitleRecord,
     EducationRecord,

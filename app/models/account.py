@@ -2,7 +2,7 @@
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from .common import APPROVED, created_at
@@ -55,6 +55,28 @@ class Membership(Model):
 
     def __repr__(self):
         return f"{self.user.full_name if self.user else ''} @ {self.org}"
+
+
+class OrgRole(Model):
+    """角色: an organisation's custom role, a named set of permission modules (menu item keys of the
+    organisation kind's capacity) backed by one FAB role holding exactly the derived permissions."""
+
+    __tablename__ = "org_role"
+    __scope__ = {"org": "org_id"}
+    id = Column(Integer, primary_key=True)
+    org_id = Column(Integer, ForeignKey("organization.id"), nullable=False, index=True)
+    org = relationship("Organization")
+    role_id = Column(Integer, ForeignKey("ab_role.id"), nullable=False, unique=True)
+    role = relationship("Role")
+    name = Column(String(40), nullable=False)
+    modules = Column(JSON, nullable=False, default=list)
+    created = created_at()
+
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    def __repr__(self):
+        return self.name
+
 
 # The rest of the code says ``User``; the mapped class has its own name so the string "User"
 # keeps meaning FAB's class inside FAB's relationships.

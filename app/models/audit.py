@@ -23,4 +23,8 @@ class AuditLog(Model):
     comment = Column(Text)
     created = created_at()
 
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        # Review history tabs: what one organisation decided, newest first.
+        Index("ix_audit_org_trigger_created", "actor_org_id", "trigger", "created"),
+    )

@@ -36,7 +36,11 @@ MESSAGES = {
     "disabled": _l("This account has been disabled."),
     "bad_captcha": _l("Wrong captcha."),
     "locked": _l("Too many failed attempts. This account is locked for %(minutes)s minutes."),
+    "deregistered": _l("This professional account has been deregistered and can no longer sign in."),
+    "org_deregistered": _l("This organisation has been deregistered; its administrators can no longer sign in to it."),
 }
+# Professional.status / Organization.status after an approved deregistration (workflows/deregistration.py).
+DEREGISTERED = "deregistered"
 
 
 def find_user(session, id_number: str) -> Optional[User]:
@@ -67,6 +71,8 @@ def _status_error(status: str, reviewer: Optional[Organization]):
         return LoginError("pending", MESSAGES["pending"], reviewer=name)
     if status == REJECTED:
         return LoginError("rejected", MESSAGES["rejected"], reviewer=name)
+    if status == DEREGISTERED:
+        return LoginError("deregistered", MESSAGES["deregistered"])
     return LoginError("disabled", MESSAGES["disabled"])
 
 
@@ -124,9 +130,12 @@ def authenticate(session, capacity: str, id_number: str, password: str, org_id: 
     usable = [m for m in memberships if m.status == APPROVED and m.org.status == APPROVED]
     if not usable:
         first = memberships[0]
+        if first.org.status == DEREGISTERED:
+            raise LoginError("org_deregistered", MESSAGES["org_deregistered"])
         status = first.org.status if first.org.status != APPROVED else first.status
         raise _status_error(status, first.org.parent)
-    enabled = [m for m in usable if m.enabled]
+    # An ordinary admin acts only through the roles its super admin gave it (角色管理).
+    enabled = [m for m in usable if m.enabled and (m.is_super or m.roles)]
     if not enabled:
         raise LoginError("no_role", MESSAGES["no_role"])
     chosen = next((m for m in enabled if m.org_id == org_id), enabled[0])
@@ -151,7 +160,7 @@ def available_capacities(user: User) -> list[tuple[str, Optional[Membership]]]:
     if person is not None and person.status == APPROVED:
         out.append((PERSON, None))
     for m in user.memberships:
-        if m.enabled and m.status == APPROVED and m.org is not None and m.org.status == APPROVED:
+        if m.enabled and (m.is_super or m.roles) and m.status == APPROVED and m.org is not None and m.org.status == APPROVED:
             out.append((m.org.kind, m))
     if user.is_sysadmin:
         out.append((SYSADMIN, None))

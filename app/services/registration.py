@@ -66,6 +66,7 @@ E = {
     "phone": _l("Invalid phone number."),
     "applicant_login": _l("Wrong ID number or password."),
     "too_long": _l("This value is too long."),
+    "scan_required": _l("Upload a scan of the registration certificate."),
 }
 
 
@@ -317,7 +318,9 @@ def register_organization(data: dict, scan=None) -> Organization:
     level = _check_ref(errors, data, "level", UnitLevel)
     industry = _check_ref(errors, data, "industry", Industry)
     scan_image = None
-    if scan is not None and getattr(scan, "filename", ""):
+    if scan is None or not getattr(scan, "filename", ""):
+        errors["certificate_scan"] = E["scan_required"]
+    else:
         try:
             scan_image = check_image(scan)
         except UploadInvalid as e:

@@ -16,25 +16,51 @@ from ..views.menus import (
 )
 
 FULL_ID = ("can_view_full_id", "IdNumber")
+# Permissions a custom-role module brings besides its menu item's view (key -> (permission, view)).
+MODULE_EXTRAS = {"professionals": (("can_admin_reset", "PasswordAdminView"),)}
 CONSOLE = ("can_access", "ConsoleAccess")
 # FAB security views the system administrator uses to manage all users and roles.
 SYSADMIN_SECURITY_VIEWS = ("CEUserDBModelView", "CERoleModelView", "UserDBModelView", "RoleModelView", "UserStatsChartView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView")
 
 
-def wanted_permissions(sm, capacity: str) -> set[tuple[str, str]]:
-    """(permission, view menu) pairs the base role of ``capacity`` must hold, and nothing more."""
+def item_permissions(sm, capacity: str, keys=None) -> set[tuple[str, str]]:
+    """(permission, view menu) pairs the menu items ``keys`` of ``capacity`` need (all items when None).
+
+    Each item brings its own menu entry, its category's entry, the permissions its letters name on
+    its view and the matching letters of the capacity's REST API over the same model. The base role
+    of a capacity and every custom organisation role are derived through this one function.
+    """
     wanted: set[tuple[str, str]] = set()
     for cat, items in MENUS[capacity]:
-        wanted.add(("menu_access", category_name(capacity, cat)))
         for key, _label, view, letters in items:
+            if keys is not None and key not in keys:
+                continue
+            wanted.add(("menu_access", category_name(capacity, cat)))
             wanted.add(("menu_access", item_name(capacity, key)))
             if view == "ConsoleAccess":
                 wanted.add(CONSOLE)
                 continue
+            view = view.split(".", 1)[0]  # "View.method" items: the permissions are the view's
             for letter in letters:
                 for perm in PERM_LETTERS[letter]:
                     if sm.find_permission_view_menu(perm, view) is not None:
                         wanted.add((perm, view))
+            if keys is not None:
+                api = view[: -len("View")] + "Api" if view.endswith("View") else None
+                api_letters = APIS.get(capacity, {}).get(api, "")
+                for letter in set(letters) & set(api_letters):
+                    for perm in API_LETTERS[letter]:
+                        if sm.find_permission_view_menu(perm, api) is not None:
+                            wanted.add((perm, api))
+                for perm, extra_view in MODULE_EXTRAS.get(key, ()):
+                    if sm.find_permission_view_menu(perm, extra_view) is not None:
+                        wanted.add((perm, extra_view))
+    return wanted
+
+
+def wanted_permissions(sm, capacity: str) -> set[tuple[str, str]]:
+    """(permission, view menu) pairs the base role of ``capacity`` must hold, and nothing more."""
+    wanted = item_permissions(sm, capacity)
     for api, letters in APIS.get(capacity, {}).items():
         for letter in letters:
             for perm in API_LETTERS[letter]:
@@ -73,4 +99,7 @@ def sync_base_roles(sm) -> dict[str, int]:
         role.permissions = pvs
         sm.session.commit()
         counts[name] = len(pvs)
+    from .org_roles import sync_org_roles
+
+    sync_org_roles(sm)
     return counts

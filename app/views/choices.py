@@ -19,6 +19,7 @@ STATUSES = {
     "rejected": _l("Rejected"),
     "withdrawn": _l("Withdrawn"),
     "closed": _l("Closed"),
+    "deregistered": _l("Deregistered"),
     "draft": _l("Draft"),
     "revoked": _l("Revoked"),
     "no": _l("No"),

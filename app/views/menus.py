@@ -1,7 +1,9 @@
 """Menus and base-role permissions of every capacity, declared as data in one place.
 
 Each capacity has its own categories and items (names ``<capacity>.<key>``), so a capacity sees
-exactly its menu. ``perms`` letters: L list/show/export, A add, E edit, D delete.
+exactly its menu. ``perms`` letters: L list/show/export, A add, E edit, D delete, R review.
+An item's view is a view class name (the link goes to its ``list``) or ``"View.method"`` (the link
+goes to that endpoint; the permissions are those of ``View``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ PERM_LETTERS = {
     "A": ("can_add",),
     "E": ("can_edit",),
     "D": ("can_delete", "muldelete"),
+    "R": ("can_review",),
 }
 API_LETTERS = {
     "L": ("can_get", "can_info"),
@@ -46,7 +49,7 @@ MENUS: dict[str, list] = {
             ("academic_titles", _l("Academic titles"), "AcademicTitleRecordView", "LAED"),
             ("changes", _l("Change history"), "ChangeRequestView", "L"),
             ("transfers", _l("Transfer records"), "TransferView", "L"),
-            ("deregistration", _l("Deregistration"), "DeregistrationView", "L"),
+            ("deregistration", _l("Deregistration"), "PersonDeregistrationView", "LAE"),
         ]),
         ("ce", [
             ("declare", _l("Declare hours"), "DeclarationView", "LAED"),
@@ -59,16 +62,21 @@ MENUS: dict[str, list] = {
         ("unit", [
             ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
             ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+            ("deregistration", _l("Deregistration or merger"), "OrgDeregistrationView", "LAE"),
         ]),
         ("accounts", [
-            ("admins", _l("Administrators"), "MembershipView", "LAED"),
-            ("subunits", _l("Subordinate units"), "OrganizationView", "L"),
+            ("admins", _l("Administrators"), "OrgAdminView", "LAE"),
+            ("roles", _l("Roles"), "OrgRoleView", "LAED"),
+            ("subunits", _l("Subordinate units"), "SubunitView", "LE"),
         ]),
         ("review", [
+            ("reg_professionals", _l("Review registered professionals"), "RegistrationReviewView.professional", "LR"),
+            ("reg_subunits", _l("Review subordinate units"), "RegistrationReviewView.employer", "LR"),
             ("transfers", _l("Transfers"), "TransferView", "L"),
             ("changes", _l("Information changes"), "ChangeRequestView", "L"),
             ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
-            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+            ("deregistrations", _l("Deregistration review"), "DeregistrationReviewView", "LR"),
+            ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
             ("declare", _l("Unit hours declaration"), "DeclarationView", "LAED"),
@@ -90,16 +98,22 @@ MENUS: dict[str, list] = {
         ("unit", [
             ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
             ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+            ("deregistration", _l("Deregistration or merger"), "OrgDeregistrationView", "LAE"),
         ]),
         ("accounts", [
-            ("admins", _l("Administrators"), "MembershipView", "LAED"),
-            ("subunits", _l("Subordinate units and CE bases"), "OrganizationView", "L"),
+            ("admins", _l("Administrators"), "OrgAdminView", "LAE"),
+            ("roles", _l("Roles"), "OrgRoleView", "LAED"),
+            ("subunits", _l("Subordinate units and CE bases"), "SubunitView", "LE"),
         ]),
         ("review", [
+            ("reg_employers", _l("Review employer units"), "RegistrationReviewView.employer", "LR"),
+            ("reg_ce_bases", _l("Review CE bases"), "RegistrationReviewView.ce_base", "LR"),
+            ("reg_competent", _l("Review competent departments"), "RegistrationReviewView.competent", "LR"),
             ("transfers", _l("Transfers"), "TransferView", "L"),
             ("changes", _l("Information changes"), "ChangeRequestView", "L"),
             ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
-            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+            ("deregistrations", _l("Deregistration review"), "DeregistrationReviewView", "LR"),
+            ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
             ("declare", _l("Unit hours declaration"), "DeclarationView", "LAED"),
@@ -121,9 +135,11 @@ MENUS: dict[str, list] = {
         ("unit", [
             ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
             ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+            ("deregistration", _l("Deregistration or merger"), "OrgDeregistrationView", "LAE"),
         ]),
         ("accounts", [
-            ("admins", _l("Administrators"), "MembershipView", "LAED"),
+            ("admins", _l("Administrators"), "OrgAdminView", "LAE"),
+            ("roles", _l("Roles"), "OrgRoleView", "LAED"),
         ]),
         ("training", [
             ("plans", _l("Training plans"), "TrainingPlanView", "LAED"),
@@ -139,16 +155,23 @@ MENUS: dict[str, list] = {
         ("unit", [
             ("unit_info", _l("Unit information"), "OrganizationView", "LE"),
             ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
+            ("deregistration", _l("Deregistration or merger"), "OrgDeregistrationView", "LAE"),
         ]),
         ("accounts", [
-            ("admins", _l("Administrators"), "MembershipView", "LAED"),
-            ("subunits", _l("Organisations in the area"), "OrganizationView", "L"),
+            ("admins", _l("Administrators"), "OrgAdminView", "LAE"),
+            ("roles", _l("Roles"), "OrgRoleView", "LAED"),
+            ("subunits", _l("Organisations in the area"), "SubunitView", "LE"),
         ]),
         ("review", [
+            ("reg_hr", _l("Review HR bureaus"), "RegistrationReviewView.hr", "LR"),
+            ("reg_competent", _l("Review competent departments"), "RegistrationReviewView.competent", "LR"),
+            ("reg_employers", _l("Review employer units"), "RegistrationReviewView.employer", "LR"),
+            ("reg_ce_bases", _l("Review CE bases"), "RegistrationReviewView.ce_base", "LR"),
             ("transfers", _l("Transfers"), "TransferView", "L"),
             ("changes", _l("Information changes"), "ChangeRequestView", "L"),
             ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
-            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+            ("deregistrations", _l("Deregistration review"), "DeregistrationReviewView", "LR"),
+            ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
             ("approval", _l("Hours approval"), "DeclarationView", "L"),
@@ -177,14 +200,20 @@ MENUS: dict[str, list] = {
             ("departments", _l("Internal departments"), "DepartmentView", "LAED"),
         ]),
         ("accounts", [
-            ("admins", _l("Administrators"), "MembershipView", "LAED"),
-            ("subunits", _l("Organisations in the province"), "OrganizationView", "L"),
+            ("admins", _l("Administrators"), "OrgAdminView", "LAE"),
+            ("roles", _l("Roles"), "OrgRoleView", "LAED"),
+            ("subunits", _l("Organisations in the province"), "SubunitView", "LE"),
         ]),
         ("review", [
+            ("reg_hr", _l("Review HR bureaus"), "RegistrationReviewView.hr", "LR"),
+            ("reg_competent", _l("Review competent departments"), "RegistrationReviewView.competent", "LR"),
+            ("reg_employers", _l("Review employer units"), "RegistrationReviewView.employer", "LR"),
+            ("reg_ce_bases", _l("Review CE bases"), "RegistrationReviewView.ce_base", "LR"),
             ("transfers", _l("Transfers"), "TransferView", "L"),
             ("changes", _l("Information changes"), "ChangeRequestView", "L"),
             ("change_items", _l("Changed fields"), "ChangeItemView", "L"),
-            ("deregistrations", _l("Deregistrations"), "DeregistrationView", "L"),
+            ("deregistrations", _l("Deregistration review"), "DeregistrationReviewView", "LR"),
+            ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
             ("approval", _l("Hours approval"), "DeclarationView", "L"),
@@ -232,8 +261,10 @@ APIS: dict[str, dict[str, str]] = {
 
 # Permissions a capacity's base role holds outside its menus: (permission, view) pairs.
 EXTRA_PERMISSIONS = {
-    capacity: (("can_admin_reset", "PasswordAdminView"),) for capacity in (EMPLOYER, COMPETENT, CE_BASE, HR, PROVINCE)
+    capacity: (("can_admin_reset", "PasswordAdminView"), ("can_download", "UploadView"))
+    for capacity in (EMPLOYER, COMPETENT, CE_BASE, HR, PROVINCE)
 }
+EXTRA_PERMISSIONS[SYSADMIN] = (("can_download", "UploadView"),)
 
 # FAB's own security pages, for the system administrator only.
 SYSADMIN_SECURITY_MENUS = ("Security", "List Users", "List Roles")
@@ -254,7 +285,7 @@ def register_menus(appbuilder) -> None:
     for capacity, categories in MENUS.items():
         for cat_key, items in categories:
             for key, label, view, _perms in items:
-                href = "/console/" if view == "ConsoleAccess" else f"{view}.list"
+                href = "/console/" if view == "ConsoleAccess" else (view if "." in view else f"{view}.list")
                 appbuilder.add_link(
                     item_name(capacity, key),
                     href=href,

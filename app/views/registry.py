@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from .account import MembershipView
+from .account import MembershipView, OrgAdminView, SubunitView
 from .api import APIS
 from .audit import AuditLogView
 from .home import ActingView, CaptchaView
 from .learning import AnnualRequirementView, AttachmentView, CertificateView, DeclarationView, SubjectView
 from .menus import register_menus
 from .org import DepartmentView, OrganizationView
+from .org_roles import OrgRoleView
 from .password import PasswordAdminView, PasswordView
 from .person import (
     AcademicTitleRecordView,
@@ -18,8 +19,18 @@ from .person import (
     TitleRecordView,
 )
 from .registration import RegistrationView
-from .requests import ChangeItemView, ChangeRequestView, DeregistrationView, TransferView
+from .reviews import RegistrationReviewView
+from .requests import (
+    ChangeItemView,
+    ChangeRequestView,
+    DeregistrationReviewView,
+    DeregistrationView,
+    OrgDeregistrationView,
+    PersonDeregistrationView,
+    TransferView,
+)
 from .training import TraineeResultView, TrainingClassView, TrainingPlanView
+from .uploads import UploadView
 
 MODEL_VIEWS = [
     OrganizationView,
@@ -75,4 +86,13 @@ def init_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(PasswordView)
     appbuilder.add_view_no_menu(PasswordAdminView)
     appbuilder.add_view_no_menu(RegistrationView)
+    # Organisation self-management pages (plain views over the acting organisation only).
+    appbuilder.add_view_no_menu(OrgAdminView)
+    appbuilder.add_view_no_menu(OrgRoleView)
+    appbuilder.add_view_no_menu(SubunitView)
+    appbuilder.add_view_no_menu(RegistrationReviewView)
+    appbuilder.add_view_no_menu(UploadView)
+    appbuilder.add_view_no_menu(PersonDeregistrationView)
+    appbuilder.add_view_no_menu(OrgDeregistrationView)
+    appbuilder.add_view_no_menu(DeregistrationReviewView)
     register_menus(appbuilder)

@@ -16,6 +16,7 @@ from app.services.identifiers import make_credit_code, make_id_number
 from app.services.scope import Actor
 from app.workflows.registration import RegistrationError
 from tests import factories as f
+from tests import images
 
 _n = itertools.count(1)
 
@@ -148,7 +149,7 @@ def test_register_organization_new_applicant_then_approve(ctx):
     reviewer = f.admin(competent)
     db.session.commit()
     data = org_data(competent, f.region())
-    o = reg.register_organization(data)
+    o = reg.register_organization(data, scan=images.upload(images.image_bytes("PNG")))
     assert o.status == "pending" and o.path.endswith(f"/{o.id}/")
     (m,) = o.memberships
     assert m.is_super and m.status == "pending" and m.user.username == data["applicant_id_number"]
@@ -165,9 +166,9 @@ def test_register_organization_existing_applicant(ctx):
     bad = org_data(hr, f.region(), kind="competent", applicant="existing",
                    applicant_id_number=someone.id_number, applicant_password="wrong")
     with pytest.raises(reg.RegistrationInvalid) as e:
-        reg.register_organization(bad)
+        reg.register_organization(bad, scan=images.upload(images.image_bytes("PNG")))
     assert set(e.value.errors) == {"applicant_password"}
-    o = reg.register_organization(dict(bad, applicant_password=f.PASSWORD))
+    o = reg.register_organization(dict(bad, applicant_password=f.PASSWORD), scan=images.upload(images.image_bytes("JPEG"), "scan.jpg"))
     assert [m.user_id for m in o.memberships] == [someone.id]
 
 
@@ -179,8 +180,8 @@ def test_organization_validation(ctx):
     with pytest.raises(reg.RegistrationInvalid) as e:
         reg.register_organization(org_data(employer_parent, f.region(), kind="hr", credit_code=taken,
                                            phone="", applicant_email="x"))
-    assert set(e.value.errors) == {"credit_code", "parent", "phone", "applicant_email"}
+    assert set(e.value.errors) == {"credit_code", "parent", "phone", "applicant_email", "certificate_scan"}
     with pytest.raises(reg.RegistrationInvalid) as e:
         reg.register_organization(org_data(employer_parent, f.region(), kind="bogus", credit_code="123"))
-    assert set(e.value.errors) == {"kind", "credit_code"}
+    assert set(e.value.errors) == {"kind", "credit_code", "certificate_scan"}
     assert db.session.query(Organization).count() == count

@@ -4,6 +4,7 @@ reject / withdraw then register again, the progress page and the paginated emplo
 from __future__ import annotations
 
 import itertools
+from io import BytesIO
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from app.services import registration as reg
 from app.services.identifiers import make_credit_code, make_id_number
 from app.services.scope import Actor
 from tests import factories as f
+from tests import images
 from tests.helpers import csrf_from, login
 
 _n = itertools.count(1)
@@ -51,7 +53,10 @@ def world(app):
 
 def _post(client, url, data):
     token = csrf_from(client.get(url).get_data(as_text=True))
-    return client.post(url, data=dict(data, csrf_token=token))
+    payload = dict(data, csrf_token=token)
+    if url == "/register/organization":  # an organisation registers with its certificate scan
+        payload["certificate_scan"] = (BytesIO(images.image_bytes("PNG")), "scan.png")
+    return client.post(url, data=payload)
 
 
 def _person_form(w, idn, **kw):

@@ -4,6 +4,7 @@ uploads only within scope."""
 from __future__ import annotations
 
 import itertools
+import re
 import os
 from datetime import date
 from io import BytesIO
@@ -43,7 +44,7 @@ def world(app):
 
 def _form(world):
     idn = _new_id()
-    code = make_credit_code("410100", 83000000 + next(_n))
+    code = make_credit_code("410100", 84000000 + next(_n))
     return {
         "kind": "employer", "credit_code": code, "name": f"扫描件单位{code[-4:]}", "region": str(world["region"]),
         "parent": str(world["competent"]), "phone": "0371-7654321", "applicant": "new",
@@ -71,6 +72,7 @@ def _org(app, code):
 
 
 @pytest.mark.parametrize("content,filename", [
+    (None, None),
     (images.PHP, "shell.jpg"),
     (images.HTML, "page.png"),
     (images.image_bytes("PNG"), "../../../evil.png"),
@@ -126,7 +128,8 @@ def test_file_over_the_per_file_limit_gets_a_field_message(app, client, world):
 def test_scan_served_only_within_scope(app, client, world):
     data = _form(world)
     raw = images.jpeg_with_exif()
-    assert _post(client, data, raw, "scan.jpg").status_code == 302
+    resp = _post(client, data, raw, "scan.jpg")
+    assert resp.status_code == 302, re.findall(r"data-error=\"(\w+)\">([^<]*)", resp.get_data(as_text=True))
     org = _org(app, data["credit_code"])
     url = f"/uploads/org/{org.id}/certificate"
 
