@@ -185,3 +185,20 @@ def test_organization_validation(ctx):
         reg.register_organization(org_data(employer_parent, f.region(), kind="bogus", credit_code="123"))
     assert set(e.value.errors) == {"kind", "credit_code", "certificate_scan"}
     assert db.session.query(Organization).count() == count
+
+
+@pytest.mark.parametrize("body17", [
+    "41010519990230001",  # 30 February, valid checksum
+    "41010520990101001",  # born in the future
+])
+def test_impossible_birth_date_is_refused_and_nothing_saved(ctx, body17):
+    from stdnum.cn import ric
+
+    idn = body17 + ric.calc_check_digit(body17 + "0")
+    employer = f.org("employer")
+    db.session.commit()
+    before = db.session.query(User).count()
+    with pytest.raises(reg.RegistrationInvalid) as e:
+        reg.register_professional(person_data(employer, f.region(), id_number=idn))
+    assert e.value.errors == {"id_number": reg.E["id_invalid"]}
+    assert db.session.query(User).count() == before
