@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .common import created_at
+from .common import created_at, utcnow
 
 PUBLIC = "public"
 PROFESSIONAL = "professional"
@@ -98,6 +98,26 @@ class Attachment(Model):
     content_type = Column(String(64), nullable=False)
     size = Column(Integer, nullable=False)
     created = created_at()
+
+
+class HoursLedger(Model):
+    """Approved hours of one professional per (year, subject type): the sum of the recognised hours of
+    the finally approved declarations, kept in the transaction of each final approval."""
+
+    __tablename__ = "hours_ledger"
+    __scope__ = {"org": "professional.org_id", "person": "professional_id"}
+    id = Column(Integer, primary_key=True)
+    professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False)
+    professional = relationship("Professional")
+    year = Column(Integer, nullable=False)
+    subject_type = Column(String(16), nullable=False)
+    hours = Column(Numeric(7, 1), nullable=False, default=0)
+    updated = Column(DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("professional_id", "year", "subject_type", name="uq_hours_ledger_person_year_subject"),
+        Index("ix_hours_ledger_year_subject", "year", "subject_type"),
+    )
 
 
 class AnnualRequirement(Model):

@@ -52,8 +52,8 @@ MENUS: dict[str, list] = {
             ("deregistration", _l("Deregistration"), "PersonDeregistrationView", "LAE"),
         ]),
         ("ce", [
-            ("declare", _l("Declare hours"), "DeclarationView", "LAED"),
-            ("progress", _l("Declaration progress"), "DeclarationView", "L"),
+            ("declare", _l("Declare hours"), "HoursDeclarationView.declare", "LAED"),
+            ("progress", _l("Declaration progress"), "HoursDeclarationView.progress", "LED"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
             ("certificates", _l("E-certificates"), "CertificateView", "L"),
         ]),
@@ -79,9 +79,9 @@ MENUS: dict[str, list] = {
             ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
-            ("declare", _l("Unit hours declaration"), "DeclarationView", "LAED"),
-            ("records", _l("Unit declaration records"), "DeclarationView", "L"),
-            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("declare", _l("Unit hours declaration"), "UnitDeclarationView.declare", "LA"),
+            ("records", _l("Unit declaration records"), "UnitDeclarationView.records", "L"),
+            ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
             ("plans", _l("Unit training plans"), "TrainingPlanView", "LAED"),
         ]),
@@ -116,8 +116,9 @@ MENUS: dict[str, list] = {
             ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
-            ("declare", _l("Unit hours declaration"), "DeclarationView", "LAED"),
-            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("declare", _l("Unit hours declaration"), "UnitDeclarationView.declare", "LA"),
+            ("records", _l("Unit declaration records"), "UnitDeclarationView.records", "L"),
+            ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
         ("training", [
@@ -174,7 +175,7 @@ MENUS: dict[str, list] = {
             ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
-            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
         ("training", [
@@ -216,7 +217,7 @@ MENUS: dict[str, list] = {
             ("deregistration_records", _l("Deregistration records"), "DeregistrationView", "L"),
         ]),
         ("hours", [
-            ("approval", _l("Hours approval"), "DeclarationView", "L"),
+            ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
         ("training", [
@@ -265,6 +266,7 @@ EXTRA_PERMISSIONS = {
     for capacity in (EMPLOYER, COMPETENT, CE_BASE, HR, PROVINCE)
 }
 EXTRA_PERMISSIONS[SYSADMIN] = (("can_download", "UploadView"),)
+EXTRA_PERMISSIONS[PERSON] = (("can_download", "UploadView"),)
 
 # FAB's own security pages, for the system administrator only.
 SYSADMIN_SECURITY_MENUS = ("Security", "List Users", "List Roles")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .account import MembershipView, OrgAdminView, SubunitView
 from .api import APIS
 from .audit import AuditLogView
+from .declarations import HoursDeclarationView, HoursReviewView, UnitDeclarationView
 from .home import ActingView, CaptchaView
 from .learning import AnnualRequirementView, AttachmentView, CertificateView, DeclarationView, SubjectView
 from .menus import register_menus
@@ -95,4 +96,7 @@ def init_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(PersonDeregistrationView)
     appbuilder.add_view_no_menu(OrgDeregistrationView)
     appbuilder.add_view_no_menu(DeregistrationReviewView)
+    appbuilder.add_view_no_menu(HoursDeclarationView)
+    appbuilder.add_view_no_menu(UnitDeclarationView)
+    appbuilder.add_view_no_menu(HoursReviewView)
     register_menus(appbuilder)

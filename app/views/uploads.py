@@ -10,7 +10,7 @@ from flask_appbuilder.security.decorators import permission_name
 
 from ..acting import current_actor
 from ..extensions import db
-from ..models import Deregistration, Organization
+from ..models import Attachment, Deregistration, Organization
 from ..services import scope
 from ..services.uploads import mimetype_of, upload_path
 
@@ -56,3 +56,12 @@ class UploadView(BaseView):
         if not scope.visible(db.session, Deregistration, current_actor(), pk):
             abort(404)
         return _send(db.session.get(Deregistration, pk).proof_file)
+
+    @expose("/attachment/<int:pk>")
+    @has_access
+    @permission_name("download")
+    def attachment(self, pk: int):
+        """An evidence image of a declaration in the actor's scope (the professional: their own)."""
+        if not scope.visible(db.session, Attachment, current_actor(), pk):
+            abort(404)
+        return _send(db.session.get(Attachment, pk).stored_path)

@@ -28,12 +28,12 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from transitions import Machine, MachineError
 
 from ..extensions import db
 from ..models import AuditLog, Membership, Organization, Professional
 from ..models.common import APPROVED, PENDING, REJECTED, WITHDRAWN, utcnow
 from ..models.org import HR, PROVINCE
+from .base import Unit, WorkflowError, new_machine, run
 
 # Stored on Professional.status / Organization.status once a request is finally approved.
 DEREGISTERED = "deregistered"
@@ -75,16 +75,8 @@ STATE_LABELS = {
 }
 
 
-class DeregistrationError(Exception):
+class DeregistrationError(WorkflowError):
     """A refused deregistration transition. ``code`` is stable; ``message`` is translatable."""
-
-    def __init__(self, code: str, message):
-        super().__init__(code)
-        self.code = code
-        self.message = message
-
-    def __str__(self):
-        return str(self.message)
 
 
 def _ancestors(org: Organization) -> list[Organization]:
@@ -158,20 +150,8 @@ def is_handler(obj, actor) -> bool:
     )
 
 
-class _Unit:
-    """The machine's model for one unit of work: wraps the ORM object (so the machine's trigger methods
-    never land on mapped classes) and proxies ``state``; holds the condition and action callbacks."""
-
-    def __init__(self, obj):
-        self.obj = obj
-
-    @property
-    def state(self):
-        return self.obj.state
-
-    @state.setter
-    def state(self, value):
-        self.obj.state = value
+class _Unit(Unit):
+    """The machine's model for one request: the condition and action callbacks."""
 
     # conditions
     def is_handler(self, event) -> bool:
@@ -209,15 +189,7 @@ class _Unit:
             m.enabled = False
 
 
-machine = Machine(
-    model=None,
-    states=STATES,
-    transitions=TRANSITIONS,
-    initial=None,
-    model_attribute="state",
-    auto_transitions=False,
-    send_event=True,
-)
+machine = new_machine(STATES, TRANSITIONS)
 
 
 def available_triggers(obj, actor=None) -> list[str]:
@@ -285,31 +257,32 @@ def fire(obj, trigger: str, actor=None, reason: Optional[str] = None):
     reason = (reason or "").strip() or None
     if trigger == "reject" and not reason:
         raise DeregistrationError("reason_required", MESSAGES["reason_required"])
-    unit = _Unit(obj)
     before, handler_before = obj.state, obj.handler_org_id
-    machine.add_model(unit, initial=before)
-    try:
-        try:
-            done = getattr(unit, trigger)(actor=actor, reason=reason)
-        except MachineError:
-            raise DeregistrationError(
-                "not_allowed",
-                _l(
-                    "This request cannot be %(action)s in its current state (%(state)s).",
-                    action=ACTIONS[trigger],
-                    state=STATE_LABELS.get(before, before),
-                ),
-            ) from None
-        if not done:
-            if trigger != "withdraw":
-                code = "not_handler"
-            elif not is_applicant(obj, actor):
-                code = "not_applicant"
-            else:
-                code = "too_late"
-            raise DeregistrationError(code, MESSAGES[code])
-    finally:
-        machine.remove_model(unit)
+
+    def refused():
+        if trigger != "withdraw":
+            code = "not_handler"
+        elif not is_applicant(obj, actor):
+            code = "not_applicant"
+        else:
+            code = "too_late"
+        return DeregistrationError(code, MESSAGES[code])
+
+    run(
+        machine,
+        _Unit(obj),
+        trigger,
+        {"actor": actor, "reason": reason},
+        on_machine_error=lambda: DeregistrationError(
+            "not_allowed",
+            _l(
+                "This request cannot be %(action)s in its current state (%(state)s).",
+                action=ACTIONS[trigger],
+                state=STATE_LABELS.get(before, before),
+            ),
+        ),
+        on_refused=refused,
+    )
     _audit(obj, trigger, before, actor, reason, handler_before)
     db.session.flush()
     return obj

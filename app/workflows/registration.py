@@ -20,11 +20,11 @@ from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
-from transitions import Machine, MachineError
 
 from ..extensions import db
 from ..models import AuditLog, Membership, Organization, Professional
 from ..models.common import APPROVED, PENDING, REJECTED, WITHDRAWN
+from .base import StatusUnit, WorkflowError, new_machine, run
 
 # The process states are "submitted / approved / rejected / withdrawn"; they are stored with the shared
 # status vocabulary, so the state names are the stored values ("submitted" is stored as "pending").
@@ -58,16 +58,8 @@ STATE_LABELS = {
 }
 
 
-class RegistrationError(Exception):
+class RegistrationError(WorkflowError):
     """A refused registration transition. ``code`` is stable; ``message`` is translatable."""
-
-    def __init__(self, code: str, message):
-        super().__init__(code)
-        self.code = code
-        self.message = message
-
-    def __str__(self):
-        return str(self.message)
 
 
 def reviewer_org_id(obj) -> Optional[int]:
@@ -118,20 +110,8 @@ def next_certificate_no(region_code: Optional[str]) -> str:
     return f"{prefix}{n:07d}"
 
 
-class _Unit:
-    """The machine's model for one unit of work: wraps the ORM object (so the machine's trigger methods
-    never land on mapped classes) and proxies ``status``; holds the condition and action callbacks."""
-
-    def __init__(self, obj):
-        self.obj = obj
-
-    @property
-    def status(self):
-        return self.obj.status
-
-    @status.setter
-    def status(self, value):
-        self.obj.status = value
+class _Unit(StatusUnit):
+    """The machine's model for one registration: the condition and action callbacks."""
 
     # conditions
     def is_reviewer(self, event) -> bool:
@@ -153,15 +133,7 @@ class _Unit:
             obj.certificate_no = next_certificate_no(region.code if region else None)
 
 
-machine = Machine(
-    model=None,
-    states=STATES,
-    transitions=TRANSITIONS,
-    initial=None,
-    model_attribute="status",
-    auto_transitions=False,
-    send_event=True,
-)
+machine = new_machine(STATES, TRANSITIONS, attribute="status")
 
 
 def available_triggers(obj) -> list[str]:
@@ -179,27 +151,24 @@ def fire(obj, trigger: str, actor=None, reason: Optional[str] = None, name: str 
         raise ValueError(trigger)
     if trigger == "reject" and not (reason or "").strip():
         raise RegistrationError("reason_required", MESSAGES["reason_required"])
-    unit = _Unit(obj)
     before = obj.status
     kwargs = {"actor": actor, "reason": reason, "name": name, "id_number": id_number}
-    machine.add_model(unit, initial=before)
-    try:
-        try:
-            done = getattr(unit, trigger)(**kwargs)
-        except MachineError:
-            raise RegistrationError(
-                "not_allowed",
-                _l(
-                    "This registration cannot be %(action)s in its current state (%(state)s).",
-                    action=ACTIONS[trigger],
-                    state=STATE_LABELS.get(before, before),
-                ),
-            ) from None
-        if not done:
-            code = "not_registrant" if trigger == "withdraw" else "not_reviewer"
-            raise RegistrationError(code, MESSAGES[code])
-    finally:
-        machine.remove_model(unit)
+    code = "not_registrant" if trigger == "withdraw" else "not_reviewer"
+    run(
+        machine,
+        _Unit(obj),
+        trigger,
+        kwargs,
+        on_machine_error=lambda: RegistrationError(
+            "not_allowed",
+            _l(
+                "This registration cannot be %(action)s in its current state (%(state)s).",
+                action=ACTIONS[trigger],
+                state=STATE_LABELS.get(before, before),
+            ),
+        ),
+        on_refused=lambda: RegistrationError(code, MESSAGES[code]),
+    )
     db.session.add(
         AuditLog(
             object_type=object_type(obj),

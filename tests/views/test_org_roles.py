@@ -53,7 +53,7 @@ def test_approval_only_role_sees_only_that_menu_and_403_elsewhere(app):
     home = client.get("/").get_data(as_text=True)
     assert set(MENU_RE.findall(home)) == {"employer.approval"}
     assert "学时学分审批" in home
-    assert client.get("/declarationview/list/").status_code == 200
+    assert client.get("/hours/review/").status_code == 200
     assert client.get("/professionalview/list/").status_code == 403
     assert client.get("/departmentview/list/").status_code == 403
     assert client.get("/orgadmins/list/").status_code == 403
@@ -68,7 +68,7 @@ def test_approval_only_role_sees_only_that_menu_and_403_elsewhere(app):
     # Taking the role away: no permission left from the next request on.
     token = token_for(boss_client, "/orgadmins/list/")
     boss_client.post(f"/orgadmins/roles/{membership_id}", data={"csrf_token": token})
-    assert client.get("/declarationview/list/").status_code == 403
+    assert client.get("/hours/review/").status_code == 403
 
 
 def test_role_modules_limited_to_the_org_kind(app):

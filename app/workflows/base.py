@@ -1,0 +1,84 @@
+"""What every workflow shares: the error type, the machine's wrapper around an ORM row, the
+machine itself and the run of one trigger.
+
+Each workflow module keeps one module-level ``Machine`` (``new_machine``) and, per fired trigger,
+adds a fresh ``Unit`` wrapping the row, fires, and removes it again (``run``): the machine's trigger
+methods never land on mapped classes, and a refused trigger leaves the row untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from transitions import Machine, MachineError
+
+
+class WorkflowError(Exception):
+    """A refused transition. ``code`` is stable (tests and callers branch on it); ``message`` is
+    translatable (``str(e)`` gives it in the request's language)."""
+
+    def __init__(self, code: str, message):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+    def __str__(self):
+        return str(self.message)
+
+
+class Unit:
+    """The machine's model for one row: proxies the row's ``state``; subclasses add the condition and
+    action callbacks (they read ``self.obj``)."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    @property
+    def state(self):
+        return self.obj.state
+
+    @state.setter
+    def state(self, value):
+        self.obj.state = value
+
+
+class StatusUnit(Unit):
+    """A ``Unit`` for rows whose state column is called ``status``."""
+
+    @property
+    def status(self):
+        return self.obj.status
+
+    @status.setter
+    def status(self, value):
+        self.obj.status = value
+
+
+def new_machine(states, transitions, attribute: str = "state") -> Machine:
+    """A shared machine without models, auto transitions or initial state, passing events to callbacks."""
+    return Machine(
+        model=None,
+        states=states,
+        transitions=transitions,
+        initial=None,
+        model_attribute=attribute,
+        auto_transitions=False,
+        send_event=True,
+    )
+
+
+def run(machine: Machine, unit: Unit, trigger: str, kwargs: dict, *, on_machine_error: Callable, on_refused: Callable):
+    """Fire ``trigger`` on ``unit`` with ``kwargs``. Raises ``on_machine_error()`` when no transition
+    leaves the current state and ``on_refused()`` when every transition's condition failed; the
+    unit is detached from the machine in every case."""
+    attribute = machine.model_attribute
+    machine.add_model(unit, initial=getattr(unit, attribute))
+    try:
+        try:
+            done = getattr(unit, trigger)(**kwargs)
+        except MachineError:
+            raise on_machine_error() from None
+        if not done:
+            raise on_refused()
+    finally:
+        machine.remove_model(unit)
