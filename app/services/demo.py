@@ -40,6 +40,8 @@ from ..models import (
 )
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
 from .identifiers import is_valid_credit_code, is_valid_id_number, make_credit_code, make_id_number
+from ..workflows.declaration import post_ledger
+from .routing import route_for
 
 APP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(APP_DIR)
@@ -481,18 +483,28 @@ def _load(session) -> None:
     ))
 
     # Declarations in several states along the review chain.
-    forms = [("public", "training_class", 30), ("professional", "paper", 44), ("professional", "academic_conference", 12),
-             ("public", "training_class", 24)]
+    training = {"organiser": "河南省专业技术人员继续教育基地（郑州大学）", "class_name": "2026年度公需科目培训班",
+                "content": "法律法规、职业道德与创新能力"}
+    forms = [
+        ("public", "training_class", 30, training),
+        ("professional", "paper", 44, {"title": "基层医疗服务质量改进研究", "journal": "中华医院管理杂志",
+                                       "journal_level": "provincial_core", "issn": "1000-6672", "cn": "CN 11-1325/R",
+                                       "rank": 1, "supplement": False}),
+        ("professional", "academic_conference", 12, {"level": "provincial", "conference": "河南省医学会学术年会",
+                                                     "days": 3, "presented_paper": False}),
+        ("public", "training_class", 24, training),
+    ]
+    ledger: dict = {}
     states = ["draft", "pending", "approved", "rejected", "pending", "approved"]
     count = 0
     for i, prof in enumerate(professionals):
         if prof.status != "approved":
             continue
         for k in range(2 if i % 3 == 0 else 1):
-            subject_type, form_code, hours = forms[(i + k) % len(forms)]
+            subject_type, form_code, hours, data = forms[(i + k) % len(forms)]
             if prof.is_accountant:
-                subject_type, form_code, hours = "public", "training_class", 30
-            route = review_route(prof.org, prof.is_accountant)
+                subject_type, form_code, hours, data = "public", "training_class", 30, training
+            route = route_for(prof, subject_type=subject_type)
             state = states[(i + k) % len(states)]
             step = 0
             decided = None
@@ -503,7 +515,7 @@ def _load(session) -> None:
                 decided = now
             decl = Declaration(
                 professional_id=prof.id, org_id=prof.org_id, subject_type=subject_type, form_code=form_code,
-                year=2026, data={}, start_date=date(2026, 3, 1 + k), end_date=date(2026, 3, 5 + k),
+                year=2026, data=dict(data), start_date=date(2026, 3, 1 + k), end_date=date(2026, 3, 5 + k),
                 result="合格", requested_hours=Decimal(hours),
                 recognised_hours=Decimal(hours) if state == "approved" else None,
                 remark="演示数据", state=state, route=route, step=step,
@@ -512,7 +524,12 @@ def _load(session) -> None:
             )
             session.add(decl)
             count += 1
+            if state == "approved":
+                key = (prof.id, 2026, subject_type)
+                ledger[key] = ledger.get(key, Decimal(0)) + Decimal(hours)
     session.flush()
+    # Approved hours count through the ledger, exactly as a final approval posts them.
+    post_ledger(ledger)
 
 
 def specs_industry(specs, key) -> str | None:
@@ -520,25 +537,3 @@ def specs_industry(specs, key) -> str | None:
         if spec[0] == key:
             return spec[7]
     return None
-
-
-def review_route(employer: Organization, accountant: bool = False) -> list[int]:
-    """Reviewer org ids for a declaration of a person of ``employer``: employer → competent → HR.
-
-    The competent department is the nearest competent ancestor (skipped for accountants and units
-    without one); the final step is the nearest HR bureau (or the province HR department) above.
-    """
-    route = [employer.id]
-    competent = None
-    node = employer.parent
-    while node is not None and node.kind in (EMPLOYER, CE_BASE):
-        node = node.parent
-    if node is not None and node.kind == COMPETENT:
-        competent = node
-        while node is not None and node.kind == COMPETENT:
-            node = node.parent
-    if competent is not None and not accountant:
-        route.append(competent.id)
-    if node is not None:
-        route.append(node.id)
-    return route

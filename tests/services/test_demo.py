@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash
 from app.capacities import CAPACITIES
 from app.extensions import db
 from app.models import (
+    HoursLedger,
     AnnualRequirement,
     Declaration,
     Department,
@@ -20,7 +21,9 @@ from app.models import (
     TrainingPlan,
     User,
 )
+from app.plugins import get_learning_form
 from app.services.demo import DEMO_LOGINS, load_demo, read_regions_csv
+from app.services.routing import route_for
 from app.services.identifiers import is_valid_credit_code, is_valid_id_number
 
 COUNTED = (Region, Organization, User, Membership, Professional, Declaration, Department, Subject, TrainingPlan,
@@ -99,10 +102,21 @@ def test_load_demo_creates_the_demo_world(fresh_app):
         # Declarations, departments, catalogues, plan.
         states = set(s.scalars(select(Declaration.state)))
         assert {"draft", "pending", "approved", "rejected"} <= states
+        approved: dict = {}
         for d in s.scalars(select(Declaration)):
             assert d.org_id == d.professional.org_id
+            # The route is the one the routing service gives, and the data is valid for its form.
+            assert d.route == route_for(d.professional, subject_type=d.subject_type)
+            clean, errors = get_learning_form(d.form_code).validate(d.data)
+            assert not errors, (d.form_code, errors)
             if d.state == "pending":
                 assert d.handler_org_id == d.route[d.step]
+            if d.state == "approved":
+                key = (d.professional_id, d.year, d.subject_type)
+                approved[key] = approved.get(key, 0) + d.recognised_hours
+        # Approved hours are in the ledger, as a final approval would have posted them.
+        ledger = {(r.professional_id, r.year, r.subject_type): r.hours for r in s.scalars(select(HoursLedger))}
+        assert approved and ledger == approved
         assert s.scalar(select(func.count()).select_from(Department)) >= 2
         assert {x.subject_type for x in s.scalars(select(Subject))} == {"public", "professional"}
         assert s.scalar(select(func.count()).select_from(TrainingPlan)) >= 1

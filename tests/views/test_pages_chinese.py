@@ -11,7 +11,7 @@ from tests.helpers import login
 
 MENU_RE = re.compile(r'<a tabindex="-1" href="([^"]+)" data-menu="([^"]+)"')
 # Words that are fine in a Chinese page: acronyms and technical tokens.
-ALLOWED = {"ID", "Excel", "PDF", "URL", "QR", "CE", "English", "JPG", "JPEG", "PNG", "GIF", "BMP", "ISBN", "ISSN"}
+ALLOWED = {"ID", "Excel", "PDF", "URL", "QR", "CE", "English", "JPG", "JPEG", "PNG", "GIF", "BMP", "ISBN", "ISSN", "jpg", "jpeg", "png", "gif", "bmp"}
 
 
 SECURITY_MENUS = {"List Users", "List Roles"}
