@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app:create_app
 
-.PHONY: run test install translations db demo bench e2e lint clean
+.PHONY: run test install translations db demo bench bench-review e2e lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,9 @@ lint: $(STAMP)
 
 bench: install
 	$(BIN)/python -m bench.list_views
+
+bench-review: install
+	$(BIN)/python -m bench.review
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -m e2e

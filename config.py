@@ -28,6 +28,9 @@ FAB_SECURITY_MANAGER_CLASS = "app.security.CESecurityManager"
 # The JWT login of FAB would bypass the captcha and the capacity choice: off.
 FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
+# REST clients: a logged-in session gets a short-lived JWT from POST /api/v1/token/ (app/views/api_token.py).
+CE_API_TOKEN_SECONDS = int(os.environ.get("CE_API_TOKEN_SECONDS", "1800"))
+JWT_TOKEN_LOCATION = ["headers"]
 FAB_UPDATE_PERMS = False
 FAB_CREATE_DB = False
 FAB_ROLES = {}

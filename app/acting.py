@@ -1,4 +1,5 @@
-"""The acting capacity of the current request: read from the session, checked against the database."""
+"""The acting capacity of the current request: read from the session (or, for a request authenticated
+by a bearer token, from the token's verified claims), checked against the database."""
 
 from __future__ import annotations
 
@@ -35,10 +36,22 @@ def _load() -> Optional[Actor]:
     from .models import Membership, User
     from .services.auth import actor_for_membership
 
-    if not current_user or not current_user.is_authenticated:
-        return None
-    capacity = session.get("ce_capacity")
-    user = db.session.get(User, current_user.id)
+    claims = _bearer_claims()
+    if claims is not None:
+        # A REST request with a verified JWT: the capacity comes from the token, never the session.
+        try:
+            user_id = int(claims.get("sub"))
+        except (TypeError, ValueError):
+            return None
+        capacity = claims.get("ce_capacity")
+        membership_id = claims.get("ce_membership_id")
+    else:
+        if not current_user or not current_user.is_authenticated:
+            return None
+        user_id = current_user.id
+        capacity = session.get("ce_capacity")
+        membership_id = session.get("ce_membership_id")
+    user = db.session.get(User, user_id)
     if user is None or not user.active or capacity is None:
         return None
     if capacity == SYSADMIN:
@@ -48,7 +61,7 @@ def _load() -> Optional[Actor]:
         if person is None or person.status != "approved":
             return None
         return Actor(user_id=user.id, capacity=PERSON, org_id=person.org_id, person_id=person.id)
-    membership = db.session.get(Membership, session.get("ce_membership_id") or 0)
+    membership = db.session.get(Membership, membership_id or 0)
     if (
         membership is None
         or membership.user_id != user.id
@@ -59,6 +72,15 @@ def _load() -> Optional[Actor]:
     ):
         return None
     return actor_for_membership(membership)
+
+
+def _bearer_claims() -> Optional[dict]:
+    """The verified JWT claims when this request is authenticated by a bearer token, else None."""
+    if not g.get("ce_bearer"):
+        return None
+    from flask_jwt_extended import get_jwt
+
+    return get_jwt()
 
 
 def current_actor() -> Optional[Actor]:

@@ -60,7 +60,7 @@ def _database_url(tmp_dir, name: str) -> str:
 
 TEST_CONFIG = {
     "TESTING": True,
-    "SECRET_KEY": "test-secret",
+    "SECRET_KEY": "test-secret-of-at-least-32-bytes-for-hs256",
     "CE_CAPTCHA_TEXT_FACTORY": lambda: "TEST",
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": None,

@@ -25,6 +25,7 @@ from .learning import (  # noqa: F401
     Attachment,
     Certificate,
     Declaration,
+    DeclarationWindow,
     HoursLedger,
     PluginSetting,
     Subject,

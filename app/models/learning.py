@@ -80,7 +80,12 @@ class Declaration(Model):
 
     __table_args__ = (
         Index("ix_declaration_org_id_id", "org_id", "id"),
-        Index("ix_declaration_handler_state", "handler_org_id", "state", "year"),
+        # The review inbox: one handler's pending rows of a year in submission order (PostgreSQL
+        # carries declared_by_org_id in the index for the CE-base tab).
+        Index(
+            "ix_declaration_inbox", "handler_org_id", "state", "year", "submitted_at", "id",
+            postgresql_include=["declared_by_org_id"],
+        ),
         Index("ix_declaration_person_year", "professional_id", "year"),
     )
 
@@ -118,6 +123,24 @@ class HoursLedger(Model):
         UniqueConstraint("professional_id", "year", "subject_type", name="uq_hours_ledger_person_year_subject"),
         Index("ix_hours_ledger_year_subject", "year", "subject_type"),
     )
+
+
+class DeclarationWindow(Model):
+    """A past year an HR bureau opened for one professional's declarations (补报), until a date."""
+
+    __tablename__ = "declaration_window"
+    __scope__ = {"org": "professional.org_id", "person": "professional_id"}
+    id = Column(Integer, primary_key=True)
+    professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False, index=True)
+    professional = relationship("Professional")
+    year = Column(Integer, nullable=False)
+    until = Column(Date, nullable=False)
+    reason = Column(Text, nullable=False)
+    opened_by_org_id = Column(Integer, ForeignKey("organization.id"), nullable=False)
+    opened_by_org = relationship("Organization")
+    created = created_at()
+
+    __table_args__ = (UniqueConstraint("professional_id", "year", name="uq_declaration_window_person_year"),)
 
 
 class AnnualRequirement(Model):

@@ -108,9 +108,11 @@ def _text(value) -> str:
 
 
 def open_years(professional: Professional) -> set[int]:
-    """The years ``professional`` may declare hours for now: the current year (a hook for the windows
-    an HR bureau opens for a past year)."""
-    return {dt.date.today().year}
+    """The years ``professional`` may declare hours for now: the current year and the past years an HR
+    bureau opened for this person (``services.declaration_windows``), while their window lasts."""
+    from .declaration_windows import open_window_years
+
+    return {dt.date.today().year} | open_window_years(professional.id)
 
 
 def _region_scope(professional: Professional) -> str:

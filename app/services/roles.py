@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..capacities import CAPACITIES, ROLE_NAMES, SYSADMIN
 from ..views.menus import (
+    API_ACCESS,
     API_LETTERS,
     APIS,
     EXTRA_PERMISSIONS,
@@ -18,6 +19,8 @@ from ..views.menus import (
 FULL_ID = ("can_view_full_id", "IdNumber")
 # Permissions a custom-role module brings besides its menu item's view (key -> (permission, view)).
 MODULE_EXTRAS = {"professionals": (("can_admin_reset", "PasswordAdminView"),)}
+# Pages over a model whose REST API is not named after the page.
+VIEW_APIS = {"HoursReviewView": "DeclarationApi", "HoursDeclarationView": "DeclarationApi"}
 CONSOLE = ("can_access", "ConsoleAccess")
 # FAB security views the system administrator uses to manage all users and roles.
 SYSADMIN_SECURITY_VIEWS = ("CEUserDBModelView", "CERoleModelView", "UserDBModelView", "RoleModelView", "UserStatsChartView", "PermissionModelView", "ViewMenuModelView", "PermissionViewModelView")
@@ -46,13 +49,13 @@ def item_permissions(sm, capacity: str, keys=None) -> set[tuple[str, str]]:
                     if sm.find_permission_view_menu(perm, view) is not None:
                         wanted.add((perm, view))
             if keys is not None:
-                api = view[: -len("View")] + "Api" if view.endswith("View") else None
+                api = VIEW_APIS.get(view) or (view[: -len("View")] + "Api" if view.endswith("View") else None)
                 api_letters = APIS.get(capacity, {}).get(api, "")
                 for letter in set(letters) & set(api_letters):
                     for perm in API_LETTERS[letter]:
                         if sm.find_permission_view_menu(perm, api) is not None:
                             wanted.add((perm, api))
-                for perm, extra_view in MODULE_EXTRAS.get(key, ()):
+                for perm, extra_view in MODULE_EXTRAS.get(key, ()) + API_ACCESS:
                     if sm.find_permission_view_menu(perm, extra_view) is not None:
                         wanted.add((perm, extra_view))
     return wanted

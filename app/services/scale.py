@@ -19,9 +19,10 @@ from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import Organization
-from ..models.org import COMPETENT, EMPLOYER, HR, PROVINCE
+from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
 from .demo import (
     DEMO_PASSWORD,
+    DIRECT_CODE,
     GIVEN_NAMES,
     SURNAMES,
     certificate_prefix,
@@ -38,7 +39,12 @@ BIRTH_START = date(1965, 1, 1)
 BIRTH_DAYS = (date(1985, 1, 1) - BIRTH_START).days
 CERT_SERIAL_BASE = 1_000_000
 CREDIT_SERIAL_BASE = 50_000_000
-TABLES = ("organization", "ab_user", "professional", "declaration")
+TABLES = ("organization", "ab_user", "professional", "declaration", "hours_ledger")
+# Every PROVINCE_EMPLOYER_EVERY-th employer is a 省直 unit (under a provincial competent department or
+# directly under the province HR department, which then reviews finally).
+PROVINCE_EMPLOYER_EVERY = 10
+# One declaration in CE_BASE_EVERY is declared by a CE base for its trainee (route: above the base).
+CE_BASE_EVERY = 20
 
 USER_COLS = (
     "id", "first_name", "last_name", "username", "password", "active", "email", "login_count", "fail_login_count",
@@ -51,7 +57,7 @@ PROF_COLS = (
 DECL_COLS = (
     "id", "professional_id", "org_id", "subject_type", "form_code", "year", "data", "start_date", "end_date",
     "result", "requested_hours", "recognised_hours", "state", "route", "step", "handler_org_id", "created",
-    "submitted_at", "decided_at",
+    "submitted_at", "decided_at", "declared_by_org_id",
 )
 ORG_COLS = (
     "id", "kind", "name", "credit_code", "region_id", "parent_id", "path", "status", "level_id", "nature_id",
@@ -59,6 +65,7 @@ ORG_COLS = (
 )
 
 COMPETENT_DEPTS = (("教育局", "education"), ("卫生健康委员会", "health"), ("农业农村局", "agriculture"))
+PROVINCE_DEPTS = (("河南省教育厅", "education"), ("河南省卫生健康委员会", "health"), ("河南省农业农村厅", "agriculture"))
 EMPLOYER_TEMPLATES = (
     ("{r}第{n}人民医院", "institution", "health"),
     ("{r}第{n}中学", "institution", "education"),
@@ -84,6 +91,29 @@ def scale_id_number(index: int, county_codes: list[str]) -> tuple[str, date, boo
     female = order % 2 == 0
     birth = BIRTH_START + timedelta(days=day)
     return make_id_number(county_codes[region], birth, order // 2, female), birth, female
+
+
+def review_state(m: int, year: int, route_len: int) -> tuple[int, str, int]:
+    """Year, state and step of generated declaration ``m`` (``year`` = the current year).
+
+    Of every five declarations one is two years old, two are from last year and two from this year.
+    Past years: 90 % approved, 5 % rejected, 5 % still pending. This year: 20 % draft, 55 % pending,
+    20 % approved, 5 % rejected. Pending ones wait at every step of their route in turn; approved ones
+    passed the last step; rejected ones were rejected at some step.
+    """
+    offset = (2, 1, 1, 0, 0)[m % 5]
+    bucket = (m // 5) % 20
+    if offset:
+        state = "rejected" if bucket == 0 else "pending" if bucket == 1 else "approved"
+    else:
+        state = "draft" if bucket < 4 else "pending" if bucket < 15 else "approved" if bucket < 19 else "rejected"
+    if state == "approved":
+        step = route_len - 1
+    elif state in ("pending", "rejected"):
+        step = (m // 100) % route_len
+    else:
+        step = 0
+    return year - offset, state, step
 
 
 class _Region(NamedTuple):
@@ -228,7 +258,8 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
         nonlocal next_org
         oid = next_org
         next_org += 1
-        code = make_credit_code(region.code if region.code.isdigit() else "410000", CREDIT_SERIAL_BASE + oid, credit_kind)
+        area = region.code if len(region.code) == 6 and region.code.isdigit() else "410000"
+        code = make_credit_code(area, CREDIT_SERIAL_BASE + oid, credit_kind)
         if code in used_credit:
             raise ValueError(f"credit code {code} already in use")
         used_credit.add(code)
@@ -247,7 +278,9 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
             parent = bureaus[county.parent_id]
             bureaus[county.id] = add_org(HR, f"{county.name}人力资源和社会保障局", county, parent[0], parent[1],
                                          "county", "organ", None, "11")
-    # Employers go under the bureaus of the cities and counties, round robin.
+    # Employers go under the bureaus of the cities and counties, round robin; every
+    # PROVINCE_EMPLOYER_EVERY-th is a 省直 unit under the province (final reviewer: the province).
+    direct = regions.get(DIRECT_CODE) or regions["41"]
     hosts = [(r, bureaus[r.id]) for r in city_units + counties]
     n_employers = -(-persons // PEOPLE_PER_EMPLOYER) if persons else 0
     competents: dict[int, list[tuple[int, str]]] = {}
@@ -257,20 +290,54 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
             add_org(COMPETENT, f"{region.name}{suffix}", region, bid, bpath, level, "organ", industry, "11")
             for suffix, industry in COMPETENT_DEPTS
         ]
-    # (employer id, review route, route of accountants: the competent department skipped)
-    employers: list[tuple[int, list[int], list[int]]] = []
+    if n_employers >= PROVINCE_EMPLOYER_EVERY:
+        # The provincial competent departments: the existing ones (demo) by name, else new ones.
+        existing = dict(session.execute(
+            select(Organization.name, Organization.id).where(Organization.kind == COMPETENT,
+                                                             Organization.parent_id == province[0])
+        ).all())
+        competents[province[0]] = [
+            (existing[name], f"{province[1]}{existing[name]}/") if name in existing
+            else add_org(COMPETENT, name, direct, province[0], province[1], "province", "organ", industry, "11")
+            for name, industry in PROVINCE_DEPTS
+        ]
+    # A CE base under every city bureau and one under the province: declarations it makes for its
+    # trainees start above it (route: that HR bureau / the province).
+    ce_bases: dict[int, int] = {}  # host bureau id -> CE base id
+    if persons:
+        for city in city_units:
+            bid, bpath = bureaus[city.id]
+            ce_bases[bid] = add_org(CE_BASE, f"{city.name}专业技术人员继续教育基地（规模{next_org}）", city, bid, bpath,
+                                    None, "institution", "education", "12")[0]
+        ce_bases[province[0]] = add_org(CE_BASE, f"河南省专业技术人员继续教育基地（规模{next_org}）", direct, province[0],
+                                        province[1], None, "institution", "education", "12")[0]
+    # (employer id, review route, route of accountants: the competent department skipped,
+    #  CE base declaring for its people, that base's route)
+    employers: list[tuple[int, list[int], list[int], int, list[int]]] = []
+    city_bureau = {r.id: bureaus.get(r.parent_id if r.level == "county" else r.id, (province[0],))[0] for r, _b in hosts}
+    placed = 0
     for j in range(n_employers):
-        region, (bid, bpath) = hosts[j % len(hosts)]
-        n = j // len(hosts) + 1
         template, nature, industry = EMPLOYER_TEMPLATES[j % len(EMPLOYER_TEMPLATES)]
-        name = template.format(r=region.name, n=n)
+        credit = "12" if nature != "enterprise" else "91"
+        if j % PROVINCE_EMPLOYER_EVERY == PROVINCE_EMPLOYER_EVERY - 1 and province[0] in competents:
+            bid, bpath = province
+            region, cb = direct, bid
+            name = template.format(r="河南省", n=j // PROVINCE_EMPLOYER_EVERY + 1)
+        else:
+            region, (bid, bpath) = hosts[placed % len(hosts)]
+            name = template.format(r=region.name, n=placed // len(hosts) + 1)
+            placed += 1
+            cb = city_bureau[region.id]
+        if cb not in ce_bases:
+            cb = province[0]
+        base = ce_bases[cb]
         if j % 4 == 3:  # 无主管部门: directly under the HR bureau
-            eid, _ = add_org(EMPLOYER, name, region, bid, bpath, None, nature, industry, "12" if nature != "enterprise" else "91")
-            employers.append((eid, [eid, bid], [eid, bid]))
+            eid, _ = add_org(EMPLOYER, name, region, bid, bpath, None, nature, industry, credit)
+            employers.append((eid, [eid, bid], [eid, bid], base, [cb]))
         else:
             cid, cpath = competents[bid][j % len(COMPETENT_DEPTS)]
-            eid, _ = add_org(EMPLOYER, name, region, cid, cpath, None, nature, industry, "12" if nature != "enterprise" else "91")
-            employers.append((eid, [eid, cid, bid], [eid, bid]))
+            eid, _ = add_org(EMPLOYER, name, region, cid, cpath, None, nature, industry, credit)
+            employers.append((eid, [eid, cid, bid], [eid, bid], base, [cb]))
 
     # --- rows of people, generated lazily per chunk ----------------------------------------------
     password = generate_password_hash(DEMO_PASSWORD)
@@ -283,6 +350,17 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
     seen: set[str] = set()
     stats = {"organizations": len(org_rows), "users": 0, "professionals": 0, "declarations": 0, "skipped_ids": 0}
 
+    HOURS = {h: Decimal(h) for _s, _f, h in DECL_FORMS + (("public", "training_class", 30),)}
+    route_cache: dict[tuple, str] = {}
+
+    def route_json(r: list[int]) -> str:
+        key = tuple(r)
+        if key not in route_cache:
+            route_cache[key] = json.dumps(r)
+        return route_cache[key]
+
+    first_decl = next_decl
+    session.commit()  # no ORM transaction may stay open during the COPY (it would defeat the VACUUM)
     raw = db.engine.raw_connection()
     writer = _Writer(raw, dialect)
     index = start  # person index within all scale runs (drives ID number, e-mail, certificate serial)
@@ -303,7 +381,7 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
                     raise ValueError(f"duplicate generated ID number at index {serial}")
                 seen.add(id_number)
                 k = done + len(profs)  # position within this run
-                eid, route, acc_route = employers[k % n_employers]
+                eid, route, acc_route, base, base_route = employers[k % n_employers]
                 last = SURNAMES[serial % len(SURNAMES)]
                 first = GIVEN_NAMES[(serial // len(SURNAMES)) % len(GIVEN_NAMES)]
                 uid, pid = next_user, next_prof
@@ -320,22 +398,40 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
                               now))
                 for d in range(declarations_per_person):
                     m = serial * declarations_per_person + d
-                    subject, form, hours = ("public", "training_class", 30) if accountant else DECL_FORMS[m % len(DECL_FORMS)]
-                    r = acc_route if accountant else route
-                    bucket = m % 10
-                    state = "draft" if bucket < 3 else "pending" if bucket < 7 else "approved"
-                    step = m % len(r) if state == "pending" else (len(r) - 1 if state == "approved" else 0)
-                    decl_year = year - (m // 10) % 3
+                    by_base = m % CE_BASE_EVERY == CE_BASE_EVERY - 1
+                    if by_base:
+                        subject, form, hours = "public", "training_class", 30
+                        r, declared_by = base_route, base
+                    else:
+                        subject, form, hours = ("public", "training_class", 30) if accountant else DECL_FORMS[m % len(DECL_FORMS)]
+                        r, declared_by = (acc_route if accountant else route), None
+                    decl_year, state, step = review_state(m, year, len(r))
+                    when = min(now, datetime(decl_year, 1 + m % 12, 1 + m % 28, 8 + m % 10, m % 60))
+                    hours = HOURS[hours]
                     decls.append((next_decl, pid, eid, subject, form, decl_year, "{}",
                                   date(decl_year, 1 + m % 12, 1), date(decl_year, 1 + m % 12, 5), "合格",
-                                  Decimal(hours), Decimal(hours) if state == "approved" else None, state,
-                                  json.dumps(r), step, r[step] if state == "pending" else None, now,
-                                  None if state == "draft" else now, now if state == "approved" else None))
+                                  hours, hours if state == "approved" else None, state,
+                                  route_json(r), step, r[step] if state == "pending" else None, when,
+                                  None if state == "draft" else when,
+                                  when if state in ("approved", "rejected") else None, declared_by))
                     next_decl += 1
             stats["users"] += writer.write("ab_user", USER_COLS, users)
             stats["professionals"] += writer.write("professional", PROF_COLS, profs)
             stats["declarations"] += writer.write("declaration", DECL_COLS, decls)
             done += size
+        # The hours ledger of the generated approved declarations (set-based, server side).
+        cur = raw.cursor()
+        try:
+            cur.execute(
+                "INSERT INTO hours_ledger (professional_id, year, subject_type, hours, updated) "
+                "SELECT professional_id, year, subject_type, SUM(recognised_hours), MAX(decided_at) FROM declaration "
+                f"WHERE id >= {int(first_decl)} AND state = 'approved' GROUP BY professional_id, year, subject_type "
+                "ON CONFLICT (professional_id, year, subject_type) "
+                "DO UPDATE SET hours = hours_ledger.hours + excluded.hours, updated = excluded.updated"
+            )
+            stats["ledger_rows"] = cur.rowcount
+        finally:
+            cur.close()
         raw.commit()
     except Exception:
         raw.rollback()

@@ -733,14 +733,12 @@ class HoursReviewView(BaseView):
 
     @staticmethod
     def _pending(actor):
-        return (
-            select(Declaration)
-            .join(Professional, Declaration.professional_id == Professional.id)
-            .where(
-                Declaration.state == "pending",
-                Declaration.handler_org_id == actor.org_id,
-                scope.scope_clause(Declaration, actor),
-            )
+        # Addressed to the actor's own organisation: that is the reviewer's scope for this inbox (the
+        # subtree predicate would add a join over every organisation and say nothing more; a CE base's
+        # declaration may even be handled by an organisation above the base, not above the employer).
+        return select(Declaration).where(
+            Declaration.state == "pending",
+            Declaration.handler_org_id == actor.org_id,
         )
 
     def _inbox(self, actor, kind, year, q):
@@ -751,7 +749,9 @@ class HoursReviewView(BaseView):
         else:
             stmt = stmt.where(or_(Declaration.declared_by_org_id.is_(None), Declaration.declared_by_org_id.not_in(ce_bases)))
         if q:
-            stmt = stmt.where(or_(Professional.name.like(_like(q), escape="\\"), Professional.id_number == q.upper()))
+            stmt = stmt.join(Professional, Declaration.professional_id == Professional.id).where(
+                or_(Professional.name.like(_like(q), escape="\\"), Professional.id_number == q.upper())
+            )
         return stmt
 
     @staticmethod
@@ -781,7 +781,8 @@ class HoursReviewView(BaseView):
         ).all()
         tabs = []
         for k, label in INBOX_KINDS.items():
-            n, c = _capped_count(self._inbox(actor, k, year, ""))
+            # The current tab without a search was counted just above.
+            n, c = (count, capped) if k == kind and not q else _capped_count(self._inbox(actor, k, year, ""))
             tabs.append({"kind": k, "label": label, "count": f"{n}+" if c else n,
                          "url": url_for(f"{REVIEW_VIEW}.index", kind=k, year=year)})
         return self.render_template(

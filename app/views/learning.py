@@ -2,7 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import AnnualRequirement, Attachment, Certificate, Declaration, Subject
+from flask_appbuilder.fieldwidgets import DatePickerWidget
+from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..models import AnnualRequirement, Attachment, Certificate, Declaration, DeclarationWindow, Subject
 from .base import ScopedInterface, ScopedModelView
 from .choices import LEARNING_FORMS, REGION_SCOPES, STATUSES, SUBJECT_TYPES, TITLE_LEVELS, fmt, select
 from .labels import LABELS
@@ -117,3 +121,58 @@ class CertificateView(ScopedModelView):
     search_columns = ["year_from", "year_to", "revoked"]
     base_permissions = ["can_list", "can_show", "can_export"]
     base_order = ("id", "desc")
+
+
+class WindowCheck:
+    """Form-level check of a declaration window, run as the validator of the last field: the service's
+    messages go next to their own fields, so nothing typed is lost on a refusal."""
+
+    def __call__(self, form, field):
+        from ..acting import current_actor
+        from ..services.declaration_windows import WindowInvalid, check_window
+
+        if any(f.errors for f in form if f is not field):
+            return
+        try:
+            check_window(current_actor(), form.id_number.data, form.year.data, form.until.data, field.data)
+        except WindowInvalid as e:
+            own = None
+            for name, message in e.errors.items():
+                target = getattr(form, name, None)
+                if target is None or target is field:
+                    own = message
+                else:
+                    target.errors = list(target.errors) + [str(message)]
+            raise ValidationError(str(own or _l("Please correct the errors above."))) from None
+
+
+class DeclarationWindowView(ScopedModelView):
+    """补报: past years an HR bureau opened for one professional (see ``services.declaration_windows``)."""
+
+    datamodel = ScopedInterface(DeclarationWindow)
+    list_title = _l("Past-year declaration windows")
+    show_title = _l("Declaration window")
+    add_title = _l("Open a past year for declarations")
+    label_columns = dict(LABELS, id_number=_l("ID number"), until=_l("Open until"), opened_by_org=_l("Opened by"))
+    list_columns = ["professional", "year", "until", "reason", "opened_by_org", "created"]
+    show_columns = list_columns
+    add_columns = ["id_number", "year", "until", "reason"]
+    search_columns = ["year"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_delete"]
+    base_order = ("id", "desc")
+    add_form_extra_fields = {
+        "id_number": StringField(_l("ID number"), validators=[DataRequired(), Length(max=32)]),
+        "year": IntegerField(_l("Year"), validators=[DataRequired()]),
+        "until": DateField(_l("Open until"), validators=[DataRequired()], widget=DatePickerWidget()),
+        "reason": TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000), WindowCheck()]),
+    }
+
+    def pre_add(self, item):
+        from ..acting import current_actor
+        from ..services.declaration_windows import check_window
+
+        actor = current_actor()
+        # Checked again at write time (the form check ran on the same data a moment ago).
+        item.professional = check_window(actor, item.id_number, item.year, item.until, item.reason)
+        item.opened_by_org_id = actor.org_id
+        super().pre_add(item)

@@ -24,6 +24,8 @@ API_LETTERS = {
     "A": ("can_post",),
     "E": ("can_put",),
     "D": ("can_delete",),
+    "S": ("can_submit",),
+    "R": ("can_review",),
 }
 
 CATEGORY_LABELS = {
@@ -176,6 +178,7 @@ MENUS: dict[str, list] = {
         ]),
         ("hours", [
             ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
+            ("windows", _l("Past-year declaration windows"), "DeclarationWindowView", "LAD"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
         ("training", [
@@ -218,6 +221,7 @@ MENUS: dict[str, list] = {
         ]),
         ("hours", [
             ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
+            ("windows", _l("Past-year declaration windows"), "DeclarationWindowView", "LAD"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
         ("training", [
@@ -249,14 +253,16 @@ MENUS: dict[str, list] = {
     ],
 }
 
-# REST APIs per capacity: API class name -> letters.
+# REST APIs per capacity: API class name -> letters (API_LETTERS). Declarations: the professional
+# creates, edits and submits its own (A, E, S); reviewers approve and reject (R). Organisations declare
+# for their people on the pages only.
 APIS: dict[str, dict[str, str]] = {
-    PERSON: {"ProfessionalApi": "L", "DeclarationApi": "LAE"},
-    EMPLOYER: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "LAE", "TrainingPlanApi": "LAED"},
-    COMPETENT: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "LAE", "TrainingPlanApi": "L"},
+    PERSON: {"ProfessionalApi": "L", "DeclarationApi": "LAES"},
+    EMPLOYER: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "LR", "TrainingPlanApi": "LAED"},
+    COMPETENT: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "LR", "TrainingPlanApi": "L"},
     CE_BASE: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "TrainingPlanApi": "LAED"},
-    HR: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "L", "TrainingPlanApi": "L"},
-    PROVINCE: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "L", "TrainingPlanApi": "L"},
+    HR: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "LR", "TrainingPlanApi": "L"},
+    PROVINCE: {"OrganizationApi": "LE", "DepartmentApi": "LAED", "ProfessionalApi": "L", "DeclarationApi": "LR", "TrainingPlanApi": "L"},
     SYSADMIN: {"OrganizationApi": "LAED", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "L", "TrainingPlanApi": "L"},
 }
 
@@ -267,6 +273,10 @@ EXTRA_PERMISSIONS = {
 }
 EXTRA_PERMISSIONS[SYSADMIN] = (("can_download", "UploadView"),)
 EXTRA_PERMISSIONS[PERSON] = (("can_download", "UploadView"),)
+# Every capacity may turn its logged-in session into a short-lived API token and read the API spec.
+API_ACCESS = (("can_issue", "ApiToken"), ("can_get", "OpenApi"))
+for _capacity in list(EXTRA_PERMISSIONS):
+    EXTRA_PERMISSIONS[_capacity] = EXTRA_PERMISSIONS[_capacity] + API_ACCESS
 
 # FAB's own security pages, for the system administrator only.
 SYSADMIN_SECURITY_MENUS = ("Security", "List Users", "List Roles")

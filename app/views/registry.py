@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from .account import MembershipView, OrgAdminView, SubunitView
-from .api import APIS
+from .api import APIS, AUTH_APIS
 from .audit import AuditLogView
 from .declarations import HoursDeclarationView, HoursReviewView, UnitDeclarationView
 from .home import ActingView, CaptchaView
-from .learning import AnnualRequirementView, AttachmentView, CertificateView, DeclarationView, SubjectView
+from .learning import (
+    AnnualRequirementView,
+    AttachmentView,
+    CertificateView,
+    DeclarationView,
+    DeclarationWindowView,
+    SubjectView,
+)
 from .menus import register_menus
 from .org import DepartmentView, OrganizationView
 from .org_roles import OrgRoleView
@@ -43,6 +50,7 @@ MODEL_VIEWS = [
     QualificationRecordView,
     AcademicTitleRecordView,
     DeclarationView,
+    DeclarationWindowView,
     AttachmentView,
     SubjectView,
     AnnualRequirementView,
@@ -80,7 +88,7 @@ PUBLIC_ENDPOINTS = {
 def init_views(appbuilder) -> None:
     for view in MODEL_VIEWS:
         appbuilder.add_view_no_menu(view)
-    for api in APIS:
+    for api in APIS + AUTH_APIS:
         appbuilder.add_api(api)
     appbuilder.add_view_no_menu(CaptchaView)
     appbuilder.add_view_no_menu(ActingView)

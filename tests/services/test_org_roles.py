@@ -38,6 +38,9 @@ def test_role_permissions_are_a_subset_of_the_base_role(app):
         approval = org_roles.create_role(db.session, sm, actor, "审批", ["approval"])
         assert _pairs(approval.role) == item_permissions(sm, "employer", {"approval"})
         assert ("menu_access", "employer.approval") in _pairs(approval.role)
+        # The hours-approval module also approves through the REST API, with a token of the session.
+        assert {("can_review", "DeclarationApi"), ("can_get", "DeclarationApi"), ("can_issue", "ApiToken")} <= _pairs(approval.role)
+        assert ("can_submit", "DeclarationApi") not in _pairs(approval.role)
 
 
 def test_base_role_unchanged_by_the_refactor(app):

@@ -8,6 +8,8 @@ A = a county HR bureau; B = an employer under the *other* county. Every view reg
 from __future__ import annotations
 
 
+from datetime import date
+
 import pytest
 from sqlalchemy import inspect as sa_inspect
 
@@ -20,6 +22,7 @@ from app.models import (
     ChangeItem,
     ChangeRequest,
     Declaration,
+    DeclarationWindow,
     Department,
     Deregistration,
     EducationRecord,
@@ -67,6 +70,7 @@ BUILDERS = {
     QualificationRecord: lambda s: QualificationRecord(professional=s["person"], name="执业医师"),
     AcademicTitleRecord: lambda s: AcademicTitleRecord(professional=s["person"], name="学科带头人"),
     Declaration: _declaration,
+    DeclarationWindow: lambda s: DeclarationWindow(professional=s["person"], year=2025, until=date(2099, 1, 1), reason="补报", opened_by_org=s["hr"]),
     Attachment: lambda s: Attachment(declaration=_declaration(s), filename="a.png", stored_path="x/a.png", content_type="image/png", size=10),
     Subject: lambda s: Subject(subject_type="professional", name=f"科目-{s['hr'].name}", owner_org=s["hr"]),
     Certificate: lambda s: Certificate(professional=s["person"], template_code="yearly", year_from=2025, year_to=2025, verification_code=f"v-{s['person'].id_number}", inputs={}),
@@ -239,3 +243,55 @@ def test_form_post_naming_a_row_outside_scope_creates_nothing(app, matrix, a_cli
     assert "越权科室" in response.get_data(as_text=True)  # what was typed is kept
     with app.app_context():
         assert db.session.query(Department).count() == before
+
+
+def test_declaration_pages_and_evidence_refuse_rows_outside_scope(app, matrix, a_client):
+    """The review inbox, its detail, its actions and the evidence downloads (custom pages, not
+    ``MODEL_VIEWS``) show and act on side A only."""
+    import os
+
+    from app.models.common import utcnow
+    from app.services.uploads import upload_path
+    from tests.images import image_bytes
+
+    pk = {key: matrix["rows"][(Declaration, key)] for key in "AB"}
+    with app.app_context():
+        names = {}
+        for key, decl_id in pk.items():
+            d = db.session.get(Declaration, decl_id)
+            d.state, d.route, d.step, d.handler_org_id = "pending", [d.org.parent_id], 0, d.org.parent_id
+            d.submitted_at = utcnow()
+            names[key] = d.professional.name
+        attachments = {key: matrix["rows"][(Attachment, key)] for key in "AB"}
+        for key, att_id in attachments.items():
+            att = db.session.get(Attachment, att_id)
+            att.stored_path = f"evidence/matrix/{key}.png"
+            full = upload_path(att.stored_path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as fh:
+                fh.write(image_bytes("PNG"))
+        db.session.commit()
+        year = db.session.get(Declaration, pk["A"]).year
+        before = _snapshot(Declaration, pk["B"])
+
+    inbox = a_client.get(f"/hours/review/?year={year}").get_data(as_text=True)
+    assert names["A"] in inbox and names["B"] not in inbox
+    searched = a_client.get(f"/hours/review/?year={year}&q={names['A']}").get_data(as_text=True)
+    assert names["A"] in searched
+    assert f"/hours/review/{pk['A']}" in searched
+    other = a_client.get(f"/hours/review/?year={year}&q={names['B']}").get_data(as_text=True)
+    assert f"/hours/review/{pk['B']}" not in other
+    assert a_client.get(f"/hours/review/{pk['A']}").status_code == 200
+    assert a_client.get(f"/hours/review/{pk['B']}").status_code == 404
+    token = token_for(a_client, f"/hours/review/?year={year}")
+    a_client.post("/hours/review/review", data={
+        "csrf_token": token, "trigger": "approve", "scope": "single", "ids": [pk["B"]], "year": year,
+    })
+    a_client.post("/hours/review/review", data={
+        "csrf_token": token, "trigger": "reject", "scope": "selected", "ids": [pk["B"]], "confirmed": "1",
+        "comment": "越权", "year": year,
+    })
+    assert a_client.get(f"/uploads/attachment/{attachments['A']}").status_code == 200
+    assert a_client.get(f"/uploads/attachment/{attachments['B']}").status_code == 404
+    with app.app_context():
+        assert _snapshot(Declaration, pk["B"]) == before
