@@ -699,9 +699,9 @@ class UnitDeclarationView(BaseView):
     @permission_name("list")
     def show(self, pk):
         actor = self._actor()
-        if not scope.visible(db.session, Declaration, actor, pk):
+        decl = service.visible_declaration(actor, pk)
+        if decl is None:
             abort(404)
-        decl = db.session.get(Declaration, pk)
         return self.render_template(
             "ce/declaration/show.html",
             title=_("Declaration details"),
@@ -807,9 +807,9 @@ class HoursReviewView(BaseView):
     @permission_name("list")
     def show(self, pk):
         actor = self._actor()
-        if not scope.visible(db.session, Declaration, actor, pk):
+        decl = service.visible_declaration(actor, pk)
+        if decl is None:
             abort(404)
-        decl = db.session.get(Declaration, pk)
         can_review = (
             decl.state == "pending"
             and decl.handler_org_id == actor.org_id

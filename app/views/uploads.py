@@ -12,6 +12,7 @@ from ..acting import current_actor
 from ..extensions import db
 from ..models import Attachment, Deregistration, Organization
 from ..services import scope
+from ..services.declarations import visible_declaration
 from ..services.uploads import mimetype_of, upload_path
 
 UPLOAD_VIEW = "UploadView"
@@ -61,7 +62,9 @@ class UploadView(BaseView):
     @has_access
     @permission_name("download")
     def attachment(self, pk: int):
-        """An evidence image of a declaration in the actor's scope (the professional: their own)."""
-        if not scope.visible(db.session, Attachment, current_actor(), pk):
+        """An evidence image, to whoever may see its declaration (``services.declarations.visible_declaration``)."""
+        attachment = db.session.get(Attachment, pk)
+        # The same rule as the declaration's detail page (its reviewers on the route see it too).
+        if attachment is None or visible_declaration(current_actor(), attachment.declaration_id) is None:
             abort(404)
-        return _send(db.session.get(Attachment, pk).stored_path)
+        return _send(attachment.stored_path)

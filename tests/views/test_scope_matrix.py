@@ -295,3 +295,36 @@ def test_declaration_pages_and_evidence_refuse_rows_outside_scope(app, matrix, a
     assert a_client.get(f"/uploads/attachment/{attachments['B']}").status_code == 404
     with app.app_context():
         assert _snapshot(Declaration, pk["B"]) == before
+
+
+def test_a_declaration_addressed_to_the_reviewer_from_outside_its_subtree_is_reviewable(app, matrix, a_client):
+    """A CE base's declaration goes to the base's superiors, which need not be above the person's
+    employer: the reviewer it waits for sees its detail and evidence, like the inbox lists it."""
+    import os
+
+    from app.models.common import utcnow
+    from app.services.uploads import upload_path
+    from tests.images import image_bytes
+
+    with app.app_context():
+        outside = db.session.get(Declaration, matrix["rows"][(Declaration, "B")])
+        a_county = db.session.get(Organization, matrix["a_employer"]).parent_id
+        decl = Declaration(
+            professional_id=outside.professional_id, org_id=outside.org_id, subject_type="public",
+            form_code="other", year=outside.year, requested_hours=8, data={}, state="pending",
+            route=[a_county], step=0, handler_org_id=a_county, submitted_at=utcnow(),
+        )
+        db.session.add(decl)
+        db.session.flush()
+        att = Attachment(declaration_id=decl.id, filename="e.png", stored_path="evidence/matrix/outside.png",
+                         content_type="image/png", size=10)
+        db.session.add(att)
+        full = upload_path(att.stored_path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as fh:
+            fh.write(image_bytes("PNG"))
+        db.session.commit()
+        decl_id, att_id, year = decl.id, att.id, decl.year
+    assert f"/hours/review/{decl_id}" in a_client.get(f"/hours/review/?year={year}").get_data(as_text=True)
+    assert a_client.get(f"/hours/review/{decl_id}").status_code == 200
+    assert a_client.get(f"/uploads/attachment/{att_id}").status_code == 200
