@@ -27,7 +27,7 @@ from ..workflows.deregistration import (
     route,
     submit,
 )
-from .scope import Actor, scope_clause
+from .scope import Actor, like_contains, scope_clause
 from .uploads import UploadInvalid, check_image, delete_upload, store_image
 
 # Request states that still wait for someone (declarations, transfers, change requests, requests).
@@ -311,9 +311,8 @@ def merge_targets(actor: Actor, q: str = "", page: int = 1) -> dict:
     )
     q = _text(q)[:50]
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.filter(
-            or_(Organization.name.like(f"%{escaped}%", escape="\\"), Organization.credit_code == q.upper())
+            or_(Organization.name.like(like_contains(q), escape="\\"), Organization.credit_code == q.upper())
         )
     page = max(int(page or 1), 1)
     rows = query.order_by(Organization.name, Organization.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).all()
@@ -423,8 +422,7 @@ def inbox_query(actor: Actor, q: str = ""):
     )
     q = _text(q)[:50]
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = like_contains(q)
         query = query.filter(
             or_(
                 Deregistration.professional_id.in_(

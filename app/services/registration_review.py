@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -23,7 +22,8 @@ from ..models import AuditLog, Membership, Organization, Professional, User
 from ..models.common import PENDING
 from ..workflows.registration import RegistrationError, fire
 from .registration import notify_approved, normalize_id
-from .scope import Actor, like_prefix, scope_clause
+from .lists import capped_count
+from .scope import Actor, like_contains, like_prefix, scope_clause
 
 PROFESSIONAL = "professional"
 # Kinds of registration a reviewer handles: a professional, or an organisation of one kind.
@@ -83,9 +83,6 @@ def _model(kind: str):
     return Professional if kind == PROFESSIONAL else Organization
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
 
 def _addressed(kind: str, actor: Actor):
     """SQL condition: registrations of ``kind`` addressed to the actor's organisation, in its scope."""
@@ -106,7 +103,7 @@ def _search(kind: str, q: str):
     code = q.upper()
     if kind == PROFESSIONAL:
         return or_(
-            Professional.name.like(_like(q), escape="\\"),
+            Professional.name.like(like_contains(q), escape="\\"),
             func.upper(Professional.id_number) == normalize_id(q),
         )
     applicant = exists(
@@ -118,7 +115,7 @@ def _search(kind: str, q: str):
             func.upper(User.id_number) == normalize_id(q),
         )
     )
-    return or_(Organization.name.like(_like(q), escape="\\"), Organization.credit_code == code, applicant)
+    return or_(Organization.name.like(like_contains(q), escape="\\"), Organization.credit_code == code, applicant)
 
 
 def _pending_query(kind: str, actor: Actor, q: str = ""):
@@ -128,14 +125,6 @@ def _pending_query(kind: str, actor: Actor, q: str = ""):
     if cond is not None:
         stmt = stmt.where(cond)
     return stmt
-
-
-def _capped_count(stmt) -> tuple[int, bool]:
-    """Rows of ``stmt`` counted up to ``CE_COUNT_CAP`` (+1): (count, capped)."""
-    cap = current_app.config.get("CE_COUNT_CAP", 10000)
-    inner = stmt.order_by(None).limit(cap + 1).subquery()
-    n = db.session.scalar(select(func.count()).select_from(inner)) or 0
-    return min(n, cap), n > cap
 
 
 @dataclass
@@ -159,7 +148,7 @@ def pending(kind: str, actor: Actor, q: str = "", page: int = 0, page_size: int 
     _check_kind(actor, kind)
     model = _model(kind)
     stmt = _pending_query(kind, actor, q)
-    count, capped = _capped_count(stmt)
+    count, capped = capped_count(stmt)
     page = max(int(page or 0), 0)
     items = db.session.scalars(stmt.order_by(model.created, model.id).offset(page * page_size).limit(page_size)).all()
     return Page(items=list(items), page=page, page_size=page_size, count=count, capped=capped)
@@ -237,7 +226,7 @@ def history(kind: str, actor: Actor, q: str = "", page: int = 0, page_size: int 
     cond = _search(kind, q)
     if cond is not None:
         stmt = stmt.where(cond)
-    count, capped = _capped_count(stmt)
+    count, capped = capped_count(stmt)
     page = max(int(page or 0), 0)
     rows = db.session.execute(
         stmt.order_by(AuditLog.created.desc(), AuditLog.id.desc()).offset(page * page_size).limit(page_size)
@@ -324,5 +313,5 @@ def counts(actor: Actor) -> dict[str, int]:
     """Pending registrations per kind the actor reviews (for the tab badges)."""
     out = {}
     for kind in kinds_for(actor):
-        out[kind], _capped = _capped_count(_pending_query(kind, actor))
+        out[kind], _capped = capped_count(_pending_query(kind, actor))
     return out

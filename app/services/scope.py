@@ -42,10 +42,19 @@ class Actor:
         return self.capacity == PERSON
 
 
+def escape_like(text: str) -> str:
+    """``text`` with the LIKE wildcards and the escape character escaped (use ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def like_prefix(path: str) -> str:
     """A LIKE pattern matching ``path`` and everything below it, with wildcards escaped."""
-    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return escape_like(path) + "%"
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching any value containing ``text``, with wildcards escaped."""
+    return "%" + escape_like(text) + "%"
 
 
 def subtree_ids(actor: Actor):

@@ -21,6 +21,7 @@ from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -69,6 +70,14 @@ class ScopedInterface(SQLAInterface):
 
 class CappedListWidget(ListWidget):
     template = "ce/widgets/list.html"
+
+
+def safe_back(value, default: str) -> str:
+    """``value`` when it is a same-site path (no scheme, no ``//`` or ``/\\`` host trick), else ``default``:
+    the "back" target a form posts, used for redirects after an action."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and is_safe_redirect_url(value):
+        return value
+    return default
 
 
 def can_view_full_id() -> bool:

@@ -13,7 +13,6 @@ from datetime import date
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
-from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -28,9 +27,10 @@ from ..plugins import HoursContext, get_learning_form, learning_forms
 from ..plugins.base import Required, to_formdata
 from ..services import declarations as service
 from ..services import scope
+from ..services.lists import capped_count
 from ..services.declarations import DeclarationInvalid
 from ..workflows.declaration import DeclarationError
-from .base import masked
+from .base import masked, safe_back
 from .choices import SUBJECT_TYPES
 
 PAGE_SIZE = 20
@@ -79,21 +79,18 @@ def _page(name):
     return max(_int_arg(f"page_{name}", 0) or 0, 0)
 
 
+def _org_actor():
+    """The acting organisation admin (403 for a professional, the system administrator or nobody)."""
+    actor = acting.current_actor()
+    if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
+        abort(403)
+    return actor
+
+
 def _capped_count(stmt) -> tuple[int, bool]:
-    cap = current_app.config.get("CE_COUNT_CAP", 10000)
-    sub = stmt.with_only_columns(Declaration.id).order_by(None).limit(cap + 1).subquery()
-    n = db.session.execute(select(func.count()).select_from(sub)).scalar_one()
-    return (cap, True) if n > cap else (n, False)
+    return capped_count(stmt.with_only_columns(Declaration.id))
 
 
-def _like(q: str) -> str:
-    return scope.like_prefix(q)
-
-
-def _safe_back(value, default):
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and is_safe_redirect_url(value):
-        return value
-    return default
 
 
 def form_name(code) -> str:
@@ -524,15 +521,12 @@ class UnitDeclarationView(BaseView):
     class_permission_name = UNIT_VIEW
 
     def _actor(self):
-        actor = acting.current_actor()
-        if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
-            abort(403)
-        return actor
+        return _org_actor()
 
     def _people_stmt(self, actor, q):
         stmt = select(Professional).where(scope.scope_clause(Professional, actor), Professional.status == "approved")
         if q:
-            stmt = stmt.where(or_(Professional.name.like(_like(q), escape="\\"), Professional.id_number == q.upper()))
+            stmt = stmt.where(or_(Professional.name.like(scope.like_prefix(q), escape="\\"), Professional.id_number == q.upper()))
         return stmt
 
     @expose("/declare")
@@ -667,7 +661,7 @@ class UnitDeclarationView(BaseView):
         if year:
             stmt = stmt.where(Declaration.year == year)
         if q:
-            stmt = stmt.where(or_(Professional.name.like(_like(q), escape="\\"), Professional.id_number == q.upper()))
+            stmt = stmt.where(or_(Professional.name.like(scope.like_prefix(q), escape="\\"), Professional.id_number == q.upper()))
         count, capped = _capped_count(stmt)
         page = _page(UNIT_VIEW)
         rows = db.session.scalars(
@@ -726,10 +720,7 @@ class HoursReviewView(BaseView):
     class_permission_name = REVIEW_VIEW
 
     def _actor(self):
-        actor = acting.current_actor()
-        if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
-            abort(403)
-        return actor
+        return _org_actor()
 
     @staticmethod
     def _pending(actor):
@@ -750,7 +741,7 @@ class HoursReviewView(BaseView):
             stmt = stmt.where(or_(Declaration.declared_by_org_id.is_(None), Declaration.declared_by_org_id.not_in(ce_bases)))
         if q:
             stmt = stmt.join(Professional, Declaration.professional_id == Professional.id).where(
-                or_(Professional.name.like(_like(q), escape="\\"), Professional.id_number == q.upper())
+                or_(Professional.name.like(scope.like_prefix(q), escape="\\"), Professional.id_number == q.upper())
             )
         return stmt
 
@@ -839,7 +830,7 @@ class HoursReviewView(BaseView):
         if trigger not in TRIGGERS or which not in ("selected", "all", "single"):
             abort(400)
         kind, year, q = self._filters(request.form)
-        back = _safe_back(request.form.get("back"), url_for(f"{REVIEW_VIEW}.index", kind=kind, year=year, q=q or None))
+        back = safe_back(request.form.get("back"), url_for(f"{REVIEW_VIEW}.index", kind=kind, year=year, q=q or None))
         if which == "all":
             ids = list(db.session.scalars(self._inbox(actor, kind, year, q).with_only_columns(Declaration.id)
                                           .order_by(Declaration.id)))

@@ -15,6 +15,7 @@ from ..models.common import APPROVED
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR
 from ..models.reference import UnitLevel, UnitNature
 from ..services import registration as reg
+from ..services.scope import like_contains
 from ..services.uploads import max_bytes as max_upload_bytes
 from ..workflows.registration import RegistrationError
 
@@ -61,8 +62,7 @@ def _org_page(kinds, region_id, q, page):
         query = query.filter(Organization.region_id.in_(ids))
     q = (q or "").strip()[:50]
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.filter(or_(Organization.name.like(f"%{escaped}%", escape="\\"), Organization.credit_code == q.upper()))
+        query = query.filter(or_(Organization.name.like(like_contains(q), escape="\\"), Organization.credit_code == q.upper()))
     page = max(page, 1)
     rows = query.order_by(Organization.name, Organization.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).all()
     return {

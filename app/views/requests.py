@@ -12,7 +12,7 @@ from ..models import ChangeItem, ChangeRequest, Deregistration, Organization, Tr
 from ..services import deregistration as dereg
 from ..services.uploads import max_bytes as max_upload_bytes
 from ..workflows import deregistration as dereg_flow
-from .base import ScopedInterface, ScopedModelView
+from .base import ScopedInterface, ScopedModelView, safe_back
 from .choices import CHANGE_KINDS, DEREG_KINDS, INITIATORS, ORG_KINDS, STATUSES, fmt
 from .labels import LABELS
 
@@ -87,9 +87,6 @@ def _dereg_context(obj):
         "proof_url": f"/uploads/deregistration/{obj.id}/proof" if obj.proof_file else None,
     }
 
-
-def _safe_back(value: str, default: str) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else default
 
 
 class PersonDeregistrationView(BaseView):
@@ -325,7 +322,7 @@ class DeregistrationReviewView(BaseView):
             abort(400)
         ids = request.form.getlist("ids")
         reason = request.form.get("reason", "")
-        back = _safe_back(request.form.get("back", ""), url_for(f"{DEREG_REVIEW_VIEW}.list"))
+        back = safe_back(request.form.get("back", ""), url_for(f"{DEREG_REVIEW_VIEW}.list"))
         if not ids:
             flash(_("No request was selected."), "warning")
             return redirect(back)

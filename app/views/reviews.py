@@ -12,7 +12,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
-from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -20,7 +19,7 @@ from .. import acting
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR
 from ..services import registration_review as rr
 from ..services.masking import mask_id_number
-from .base import can_view_full_id
+from .base import can_view_full_id, safe_back
 from .choices import GENDERS, ORG_KINDS, STATUSES
 from .labels import LABELS
 
@@ -233,9 +232,7 @@ class RegistrationReviewView(BaseView):
             ids = rr.matching_ids(kind, actor, q)
         else:
             ids = request.form.getlist("ids")
-        back = request.form.get("back") or ""
-        if not (back.startswith("/") and is_safe_redirect_url(back)) or back.startswith(("//", "/\\")):
-            back = url_for(f"{VIEW_NAME}.{kind}", q=q or None)
+        back = safe_back(request.form.get("back"), url_for(f"{VIEW_NAME}.{kind}", q=q or None))
         if not ids:
             flash(_("No registration was selected."), "warning")
             return redirect(back)
