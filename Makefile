@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app:create_app
 
-.PHONY: run test install translations db demo bench bench-review e2e lint clean
+.PHONY: run test install fonts translations db demo bench bench-review bench-certificates e2e lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -15,7 +15,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) translations
+install: $(STAMP) translations fonts
+
+# The CJK font embedded in certificate PDFs (pinned npm package, sha256-checked; not in git).
+CERT_FONT := app/plugins/certificate_assets/fonts/NotoSerifSC-Regular.ttf
+fonts: $(CERT_FONT)
+
+$(CERT_FONT):
+	bash scripts/fonts.sh
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile -f -d translations >/dev/null
@@ -43,6 +50,9 @@ bench: install
 
 bench-review: install
 	$(BIN)/python -m bench.review
+
+bench-certificates: install
+	$(BIN)/python -m bench.certificates
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -m e2e

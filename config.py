@@ -76,6 +76,12 @@ WTF_CSRF_TIME_LIMIT = None
 
 # List pages count at most this many rows and then show "N+".
 CE_COUNT_CAP = 10000
+
+# E-certificates. The QR code and the printed link point at CE_PUBLIC_BASE_URL + /verify/<code>
+# (the address the public reaches; without it, the address of the request that issued it).
+CE_PUBLIC_BASE_URL = os.environ.get("CE_PUBLIC_BASE_URL") or None
+# The 2 + 2 digits of 省直 units in 证书管理号 (seed 001 shows a 省直 number 4119010013109).
+CE_CERTIFICATE_DIRECT_DIGITS = os.environ.get("CE_CERTIFICATE_DIRECT_DIGITS", "1901")
 # Captcha: length of the code; a test may set CE_CAPTCHA_TEXT_FACTORY (never set in production).
 CE_CAPTCHA_LENGTH = 4
 UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")

@@ -48,5 +48,21 @@ def scale_command(persons, declarations_per_person):
         click.echo(f"{key}: {value}")
 
 
+@ce.command("doctor")
+def doctor_command():
+    """Check the certificate PDF set-up: font file, its coverage (䶮 𬌗, GB 2312 level 1), libraries."""
+    from .services.fonts import TEST_CHARACTERS, check_font, font_path, versions
+
+    for name, version in versions().items():
+        click.echo(f"{name}: {version}")
+    click.echo(f"certificate font: {font_path()}")
+    problems = check_font()
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"certificate font OK: TrueType, covers {TEST_CHARACTERS} and GB 2312 level 1")
+
+
 def init_app(app) -> None:
     app.cli.add_command(ce)

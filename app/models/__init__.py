@@ -28,8 +28,10 @@ from .learning import (  # noqa: F401
     DeclarationWindow,
     HoursLedger,
     PluginSetting,
+    RequirementReduction,
     Subject,
 )
 from .training import TraineeResult, TrainingClass, TrainingPlan  # noqa: F401
 from .requests import ChangeItem, ChangeRequest, Deregistration, Transfer  # noqa: F401
 from .audit import AuditLog  # noqa: F401
+from .common import SerialCounter  # noqa: F401

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime
+from flask_appbuilder import Model
+from sqlalchemy import Column, DateTime, Integer, String
 
 
 def utcnow() -> datetime:
@@ -20,3 +21,12 @@ REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 CLOSED = "closed"
 REVIEW_STATUSES = (PENDING, APPROVED, REJECTED, WITHDRAWN, CLOSED)
+
+
+class SerialCounter(Model):
+    """A named counter incremented under a row lock (``services.certificate_numbers``): serials that
+    stay unique when many transactions draw one at the same time."""
+
+    __tablename__ = "serial_counter"
+    name = Column(String(32), primary_key=True)
+    value = Column(Integer, nullable=False, default=0)

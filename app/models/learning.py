@@ -80,6 +80,8 @@ class Declaration(Model):
 
     __table_args__ = (
         Index("ix_declaration_org_id_id", "org_id", "id"),
+        # Full-year forms (援派/挂职) complete a year: the completion lists look them up by form and year.
+        Index("ix_declaration_full_year", "form_code", "year", "state", "professional_id"),
         # The review inbox: one handler's pending rows of a year in submission order (PostgreSQL
         # carries declared_by_org_id in the index for the CE-base tab).
         Index(
@@ -161,8 +163,47 @@ class AnnualRequirement(Model):
     __table_args__ = (UniqueConstraint("year", "title_level", "region_scope"),)
 
 
+class RequirementReduction(Model):
+    """学时折算: a request to prorate one year's minimums by the months on duty (abroad or sick leave
+    over six months, maternity, other approved reasons), reviewed along the declaration chain."""
+
+    __tablename__ = "requirement_reduction"
+    __scope__ = {"org": "org_id", "person": "professional_id"}
+    id = Column(Integer, primary_key=True)
+    professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False)
+    professional = relationship("Professional")
+    # The employer unit of the person when requested: the scope anchor.
+    org_id = Column(Integer, ForeignKey("organization.id"), nullable=False, index=True)
+    org = relationship("Organization", foreign_keys=[org_id])
+    year = Column(Integer, nullable=False)
+    # abroad / sick_leave / maternity / other
+    reason = Column(String(16), nullable=False)
+    months_on_duty = Column(Integer, nullable=False)
+    remark = Column(Text)
+    # Evidence images: [{"filename", "stored_path", "content_type", "size"}] (services/uploads).
+    evidence = Column(JSON, nullable=False, default=list)
+    state = Column(String(16), nullable=False, default="draft")
+    route = Column(JSON, nullable=False, default=list)
+    step = Column(Integer, nullable=False, default=0)
+    handler_org_id = Column(Integer, ForeignKey("organization.id"))
+    handler_org = relationship("Organization", foreign_keys=[handler_org_id])
+    created = created_at()
+    submitted_at = Column(DateTime)
+    decided_at = Column(DateTime)
+
+    __table_args__ = (
+        Index("ix_requirement_reduction_inbox", "handler_org_id", "state", "year"),
+        Index("ix_requirement_reduction_person_year", "professional_id", "year"),
+        # Audit rows name the request by id: SQLite must not give a deleted draft's id to a new request.
+        {"sqlite_autoincrement": True},
+    )
+
+
 class Certificate(Model):
-    """An issued e-certificate (one year or a merged range) with its verification code and hash."""
+    """An issued e-certificate (one year or a merged range) with its verification code and hash.
+
+    ``inputs`` is the whole rendering context, so a reprint renders the same document; the
+    certificate is revoked (with the time and reason) when hours behind it are annulled."""
 
     __tablename__ = "certificate"
     __scope__ = {"org": "professional.org_id", "person": "professional_id"}
@@ -177,8 +218,14 @@ class Certificate(Model):
     pdf_sha256 = Column(String(64))
     issuer_org_id = Column(Integer, ForeignKey("organization.id"))
     issuer_org = relationship("Organization")
+    # annual / merged
+    layout = Column(String(16), nullable=False, default="annual")
     revoked = Column(Boolean, nullable=False, default=False)
+    revoked_at = Column(DateTime)
+    revoked_reason = Column(String(255))
     issued_at = created_at()
+
+    __table_args__ = (Index("ix_certificate_person_years", "professional_id", "year_from", "year_to"),)
 
 
 class PluginSetting(Model):
@@ -187,5 +234,5 @@ class PluginSetting(Model):
     __tablename__ = "plugin_setting"
     id = Column(Integer, primary_key=True)
     code = Column(String(64), unique=True, nullable=False)
-    kind = Column(String(16), nullable=False, default="learning_form")
+    kind = Column(String(32), nullable=False, default="learning_form")
     enabled = Column(Boolean, nullable=False, default=True)

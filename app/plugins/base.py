@@ -26,6 +26,10 @@ PUBLIC = "public"
 PROFESSIONAL = "professional"
 SUBJECT_TYPES = frozenset({PUBLIC, PROFESSIONAL})
 ONE_PLACE = Decimal("0.1")
+#: certificate layouts: one year per certificate, or a range of years merged onto one page.
+ANNUAL = "annual"
+MERGED = "merged"
+CERTIFICATE_LAYOUTS = (ANNUAL, MERGED)
 
 
 def quantize_hours(value: Any) -> Decimal:
@@ -373,6 +377,16 @@ class CertificateTemplate(abc.ABC):
     paper_size: ClassVar[str] = "A4"
     #: folder with the template's images/CSS (the only files the PDF renderer may read), or None.
     assets_dir: ClassVar[str | None] = None
+    #: which certificate it prints: "annual" (one year) or "merged" (a range of years on one page).
+    layout: ClassVar[str] = ANNUAL
+    #: among the enabled templates of a layout that apply to a context, the highest priority wins
+    #: (the built-ins have 0; an industry template would use e.g. 10).
+    priority: ClassVar[int] = 0
+
+    def applies_to(self, context: Mapping[str, Any]) -> bool:
+        """Whether this template may print the certificate of ``context`` (e.g. only for one
+        ``context["industry_code"]``). The default applies to every context."""
+        return True
 
     @abc.abstractmethod
     def render(self, context: Mapping[str, Any]) -> str:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from wtforms import Form
 
-from .base import SUBJECT_TYPES, CertificateTemplate, LearningForm
+from .base import CERTIFICATE_LAYOUTS, SUBJECT_TYPES, CertificateTemplate, LearningForm
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ ENTRY_POINT_GROUP = "ce_platform.plugins"
 KIND_LEARNING_FORM = "learning_form"
 KIND_CERTIFICATE_TEMPLATE = "certificate_template"
 #: Modules holding built-in plugins; the certificates work adds its template module here.
-BUILTIN_MODULES: tuple[str, ...] = ("app.plugins.builtin_forms",)
+BUILTIN_MODULES: tuple[str, ...] = ("app.plugins.builtin_forms", "app.plugins.builtin_certificates")
 BUILTIN_SOURCE = "built-in"
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -104,6 +104,11 @@ def _check(plugin) -> None:
         if not (inspect.isclass(plugin.form_class) and issubclass(plugin.form_class, Form)):
             raise PluginLoadError(f"{code}: form_class must be a wtforms.Form subclass")
         plugin.fields()  # the form must build without a request
+    else:
+        if plugin.layout not in CERTIFICATE_LAYOUTS:
+            raise PluginLoadError(f"{code}: layout {plugin.layout!r} must be one of {list(CERTIFICATE_LAYOUTS)}")
+        if not isinstance(plugin.priority, int):
+            raise PluginLoadError(f"{code}: priority must be an integer")
 
 
 def _add(registry: Registry, plugin, source: str) -> None:
@@ -220,6 +225,48 @@ def certificate_templates(session=None) -> dict[str, CertificateTemplate]:
     """The enabled certificate templates (code → instance); same enabling rule as ``learning_forms``."""
     disabled = _disabled_codes(session)
     return {code: t for code, t in registry().certificate_templates.items() if code not in disabled}
+
+
+def get_certificate_template(code: str, enabled_only: bool = False, session=None) -> CertificateTemplate | None:
+    """The certificate template ``code`` (also a disabled one unless ``enabled_only``), or None if unknown.
+
+    A reprint of an issued certificate uses the template stored with it, even if it was disabled later.
+    """
+    template = registry().certificate_templates.get(code)
+    if template is None or (enabled_only and code in _disabled_codes(session)):
+        return None
+    return template
+
+
+def template_for(layout: str, context: Mapping[str, Any], session=None) -> CertificateTemplate:
+    """The template that prints a certificate of ``layout`` ("annual" / "merged") for ``context``.
+
+    Among the *enabled* templates of that layout whose ``applies_to(context)`` is true, the one with the
+    highest ``priority`` (ties: built-ins first, then discovery order). A template whose
+    ``applies_to`` raises is logged and skipped. When none is left (e.g. the built-in was disabled),
+    the built-in template of the layout is the fallback. ``LookupError`` for an unknown layout.
+    """
+    if layout not in CERTIFICATE_LAYOUTS:
+        raise LookupError(f"unknown certificate layout {layout!r}")
+    reg = registry()
+    candidates = []
+    for order, (code, template) in enumerate(certificate_templates(session).items()):
+        if template.layout != layout:
+            continue
+        try:
+            applies = bool(template.applies_to(context))
+        except Exception:
+            log.exception("certificate template %s: applies_to() failed; skipped", code)
+            continue
+        if applies:
+            builtin = reg.sources.get(code) == BUILTIN_SOURCE
+            candidates.append((-template.priority, 0 if builtin else 1, order, template))
+    if candidates:
+        return min(candidates, key=lambda c: c[:3])[3]
+    for code, template in reg.certificate_templates.items():
+        if template.layout == layout and reg.sources.get(code) == BUILTIN_SOURCE:
+            return template
+    raise LookupError(f"no certificate template for layout {layout!r}")
 
 
 def plugin_errors() -> list[tuple[str, str]]:

@@ -18,7 +18,6 @@ from sqlalchemy import insert, select
 from ..capacities import CE_BASE, COMPETENT, EMPLOYER
 from ..extensions import db
 from ..models import (
-    AnnualRequirement,
     Attachment,
     AuditLog,
     Declaration,
@@ -41,6 +40,7 @@ from ..workflows.declaration import (
     post_ledger,
 )
 from ..workflows.declaration import history as _history
+from .requirements import requirement_for
 from .routing import NoRoute, route_for
 from .scope import Actor, scope_clause
 from .uploads import UploadInvalid, check_image, delete_upload, store_image
@@ -48,8 +48,6 @@ from .uploads import UploadInvalid, check_image, delete_upload, store_image
 MAX_EVIDENCE = 5
 REMARK_MAX = 1000
 RESULT_MAX = 64
-DEFAULT_PUBLIC = Decimal(30)
-DEFAULT_PROFESSIONAL = Decimal(60)
 # Capacities that may declare hours for their people (单位/主管部门/继续教育基地 学时学分申报).
 DECLARING_CAPACITIES = (EMPLOYER, COMPETENT, CE_BASE)
 # Rows locked and loaded per query when reviewing many declarations.
@@ -115,27 +113,11 @@ def open_years(professional: Professional) -> set[int]:
     return {dt.date.today().year} | open_window_years(professional.id)
 
 
-def _region_scope(professional: Professional) -> str:
-    region = professional.region or (professional.org.region if professional.org else None)
-    code = region.code if region is not None else ""
-    return "zhengzhou" if code.startswith("4101") else "elsewhere"
-
-
 def hours_context(professional: Professional, year: int) -> HoursContext:
-    """The ``HoursContext`` of ``professional`` in ``year``: the best matching ``AnnualRequirement``
-    (own title level before "all", own region scope before "all"), else 30 public + 60 professional."""
-    level = professional.title_level.code if professional.title_level is not None else None
-    scope = _region_scope(professional)
-    best, best_score = None, -1
-    for row in db.session.scalars(select(AnnualRequirement).where(AnnualRequirement.year == year)):
-        if row.title_level not in ("all", level) or row.region_scope not in ("all", scope):
-            continue
-        score = (2 if row.title_level == level else 0) + (1 if row.region_scope == scope else 0)
-        if score > best_score:
-            best, best_score = row, score
-    if best is None:
-        return HoursContext(year, DEFAULT_PUBLIC, DEFAULT_PROFESSIONAL, DEFAULT_PUBLIC + DEFAULT_PROFESSIONAL)
-    return HoursContext(year, best.public_min, best.professional_min, best.total_min)
+    """The ``HoursContext`` of ``professional`` in ``year``: the minimums of
+    ``services.requirements.requirement_for`` (prorated when a reduced requirement was approved)."""
+    req = requirement_for(professional, year)
+    return HoursContext(year, req.public_min, req.professional_min, req.total_min)
 
 
 def _date(value, field: str, errors: dict) -> Optional[dt.date]:
@@ -394,6 +376,28 @@ def revoke(actor: Actor, declaration_id) -> Declaration:
     return obj
 
 
+def annul(actor: Actor, declaration_id, comment: str) -> Declaration:
+    """The final reviewer annuls (撤销认定) an approved declaration with a reason: its hours leave the
+    ledger and every certificate covering its year is revoked, in one transaction. Raises
+    ``DeclarationInvalid`` (not visible) or ``DeclarationError`` (not the final reviewer, no reason);
+    nothing changes then. Commits."""
+    from .certificates import revoke_covering
+
+    obj = visible_declaration(actor, declaration_id)
+    if obj is None:
+        raise DeclarationInvalid({"declaration": E["not_found"]})
+    locked = _lock([obj.id])
+    obj = locked[0] if locked else obj
+    try:
+        fire(obj, "annul", actor=actor, comment=comment)
+        revoke_covering(obj.professional_id, obj.year)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return obj
+
+
 def delete_draft(actor: Actor, declaration_id) -> None:
     """Delete the acting professional's own draft with its attachments (rows and stored files).
     Commits; the files are removed after the commit. Raises ``DeclarationInvalid`` otherwise."""
@@ -644,6 +648,7 @@ __all__ = [
     "delete_draft",
     "history",
     "hours_context",
+    "annul",
     "ledger_hours",
     "open_years",
     "review",

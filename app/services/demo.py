@@ -20,7 +20,6 @@ from ..capacities import PERSON, SYSADMIN
 from ..extensions import db
 from ..models import (
     Affiliation,
-    AnnualRequirement,
     Declaration,
     Department,
     Ethnicity,
@@ -39,6 +38,7 @@ from ..models import (
     User,
 )
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
+from .certificate_numbers import format_number, sync_counter
 from .identifiers import is_valid_credit_code, is_valid_id_number, make_credit_code, make_id_number
 from ..workflows.declaration import post_ledger
 from .routing import route_for
@@ -74,23 +74,6 @@ ETHNICITIES = [
     ("01", "汉族"), ("02", "蒙古族"), ("03", "回族"), ("04", "藏族"), ("05", "维吾尔族"), ("06", "苗族"),
     ("07", "彝族"), ("08", "壮族"), ("09", "布依族"), ("10", "朝鲜族"), ("11", "满族"), ("12", "侗族"),
 ]
-# SPEC §6: (years, title level, region scope, public, professional, total)
-LAST_REQUIREMENT_YEAR = 2026
-
-
-def requirement_rows() -> list[tuple[int, str, str, int, int, int]]:
-    """The yearly minimum hours of SPEC §6 as (year, title_level, region_scope, public, professional, total)."""
-    rows = []
-    for year in range(2013, 2016):
-        rows.append((year, "junior", "all", 22, 52, 74))
-        rows.append((year, "intermediate", "all", 26, 60, 86))
-        rows.append((year, "senior", "all", 26, 60, 86))
-    for year in (2016, 2017):
-        rows.append((year, "all", "zhengzhou", 30, 60, 90))
-        rows.append((year, "all", "elsewhere", 24, 66, 90))
-    for year in range(2018, LAST_REQUIREMENT_YEAR + 1):
-        rows.append((year, "all", "all", 30, 60, 90))
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,24 +288,8 @@ def ensure_reference_data(session) -> dict[str, dict[str, object]]:
         "major": _ensure_codes(session, Major, MAJORS),
         "ethnicity": _ensure_codes(session, Ethnicity, ETHNICITIES),
     }
-    have = {(r.year, r.title_level, r.region_scope) for r in session.scalars(select(AnnualRequirement))}
-    for year, level, scope, public, professional, total in requirement_rows():
-        if (year, level, scope) in have:
-            continue
-        session.add(AnnualRequirement(
-            year=year, title_level=level, region_scope=scope, public_min=Decimal(public),
-            professional_min=Decimal(professional), total_min=Decimal(total), public_counts_as_professional=False,
-        ))
     session.flush()
     return ref
-
-
-def certificate_prefix(region: Region | None) -> str:
-    """The first six digits of a 证书管理号 for a person of ``region``: 41 + city + county (省直: 410000)."""
-    code = region.code if region is not None else ""
-    if not (len(code) == 6 and code.isdigit()):
-        return "410000"
-    return "41" + code[2:4] + code[4:6]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,11 +417,12 @@ def _load(session) -> None:
                 department=(depts["财务处"] if accountant else depts[("内科", "外科", "护理部", "心血管内科")[j % 4]])
                 if org_key == "zdyfy" else None,
                 status="pending" if pending else "approved",
-                certificate_no=None if pending else certificate_prefix(org.region) + f"{serial:07d}",
+                certificate_no=None if pending else format_number(org.region, serial),
             )
             session.add(prof)
             professionals.append(prof)
     session.flush()
+    sync_counter()
 
     # Admin memberships (super admins), one per capacity, and the system administrator (no membership).
     for capacity, person_key, org_key in _ADMIN_LOGINS:
@@ -527,6 +495,23 @@ def _load(session) -> None:
             if state == "approved":
                 key = (prof.id, 2026, subject_type)
                 ledger[key] = ledger.get(key, Decimal(0)) + Decimal(hours)
+    # The demo professional's earlier years for 年度完成情况: 2024 and 2025 passed (30 public + 60
+    # professional, approved by the employer, the competent department and the HR bureau), 2023 short.
+    me = next(p for p in professionals if p.id_number == PERSON_BY_KEY["p02"].id_number)
+    conference = {"level": "provincial", "conference": "河南省医学会学术年会", "days": 4, "presented_paper": False}
+    history = {2023: [forms[0]], 2024: [forms[0], forms[1], ("professional", "academic_conference", 16, conference)]}
+    history[2025] = history[2024]
+    for year, items in history.items():
+        for k, (subject_type, form_code, hours, data) in enumerate(items):
+            route = route_for(me, subject_type=subject_type)
+            session.add(Declaration(
+                professional_id=me.id, org_id=me.org_id, subject_type=subject_type, form_code=form_code, year=year,
+                data=dict(data), start_date=date(year, 4, 1 + k), end_date=date(year, 4, 5 + k), result="合格",
+                requested_hours=Decimal(hours), recognised_hours=Decimal(hours), remark="演示数据", state="approved",
+                route=route, step=len(route) - 1, submitted_at=datetime(year, 5, 1), decided_at=datetime(year, 6, 1),
+            ))
+            key = (me.id, year, subject_type)
+            ledger[key] = ledger.get(key, Decimal(0)) + Decimal(hours)
     session.flush()
     # Approved hours count through the ledger, exactly as a final approval posts them.
     post_ledger(ledger)

@@ -25,10 +25,10 @@ from .demo import (
     DIRECT_CODE,
     GIVEN_NAMES,
     SURNAMES,
-    certificate_prefix,
     ensure_reference_data,
     ensure_regions,
 )
+from .certificate_numbers import format_number, sync_counter
 from .identifiers import make_credit_code, make_id_number
 
 SCALE_EMAIL_DOMAIN = "scale.ce.local"
@@ -394,7 +394,7 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
                 profs.append((pid, uid, eid, region.id, last + first, id_number, "female" if female else "male", birth,
                               ethnic_hui if serial % 40 == 0 else ethnic_han, majors[serial % len(majors)],
                               accounting if accountant else series[serial % len(series)], levels[serial % len(levels)],
-                              accountant, certificate_prefix(region) + f"{CERT_SERIAL_BASE + serial:07d}", "approved",
+                              accountant, format_number(region, CERT_SERIAL_BASE + serial), "approved",
                               now))
                 for d in range(declarations_per_person):
                     m = serial * declarations_per_person + d
@@ -451,5 +451,7 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
             conn.execute(text(f"VACUUM (ANALYZE) {', '.join(TABLES)}"))
         stats["vacuum_analyze_seconds"] = round(time.perf_counter() - t_analyze, 2)
     session.expire_all()
+    stats["certificate_serial"] = sync_counter()
+    session.commit()
     stats["seconds"] = round(time.perf_counter() - t0, 2)
     return stats

@@ -38,7 +38,7 @@ SIGNATURES = (
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 # Refuse decompression bombs: a small file that claims a huge picture.
 MAX_PIXELS = 40_000_000
-CATEGORIES = ("org_certificate", "dereg_proof", "evidence")
+CATEGORIES = ("org_certificate", "dereg_proof", "evidence", "reduction_evidence")
 
 MESSAGES = {
     "missing": _l("Choose a file to upload."),

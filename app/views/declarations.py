@@ -37,7 +37,7 @@ PAGE_SIZE = 20
 CONFIRM_PREVIEW = 50
 COMMON_FIELDS = ("subject_type", "form_code", "year", "start_date", "end_date", "result", "requested_hours", "remark")
 MAX_EVIDENCE = 5
-STATES = ("draft", "pending", "approved", "rejected")
+STATES = ("draft", "pending", "approved", "rejected", "annulled")
 TRIGGERS = ("approve", "reject")
 TRIGGER_LABELS = {"approve": _l("Approve"), "reject": _l("Reject")}
 HISTORY_LABELS = {
@@ -45,6 +45,7 @@ HISTORY_LABELS = {
     "approve": _l("Approved"),
     "reject": _l("Rejected"),
     "revoke": _l("Revoked"),
+    "annul": _l("Annulled"),
     "save": _l("Saved"),
     "create": _l("Created"),
 }
@@ -53,6 +54,7 @@ STATE_LABELS = {
     "pending": _l("Pending review"),
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
+    "annulled": _l("Annulled"),
 }
 INBOX_KINDS = {"professional": _l("Professionals' declarations"), "ce_base": _l("CE bases' declarations")}
 
@@ -806,14 +808,38 @@ class HoursReviewView(BaseView):
             and decl.handler_org_id == actor.org_id
             and self.appbuilder.sm.has_access("can_review", REVIEW_VIEW)
         )
+        can_annul = (
+            decl.state == "approved"
+            and bool(decl.route)
+            and decl.route[-1] == actor.org_id
+            and self.appbuilder.sm.has_access("can_review", REVIEW_VIEW)
+        )
         return self.render_template(
             "ce/declaration/show.html",
             title=_("Declaration details"),
             person_actions=False,
             can_review=can_review,
+            can_annul=can_annul,
             back_url=url_for(f"{REVIEW_VIEW}.index", year=decl.year),
             **_detail_context(decl),
         )
+
+    @expose("/<int:pk>/annul", methods=["POST"])
+    @has_access
+    @permission_name("review")
+    def annul(self, pk):
+        """撤销认定: the final reviewer withdraws approved hours with a reason; certificates covering
+        the year are revoked."""
+        actor = self._actor()
+        try:
+            service.annul(actor, pk, request.form.get("comment") or "")
+        except DeclarationInvalid:
+            abort(404)
+        except DeclarationError as exc:
+            flash(_message(exc), "danger")
+            return redirect(url_for(f"{REVIEW_VIEW}.show", pk=pk))
+        flash(_("The approved hours were annulled."), "success")
+        return redirect(url_for(f"{REVIEW_VIEW}.show", pk=pk))
 
     @expose("/review", methods=["POST"])
     @has_access

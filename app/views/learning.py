@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from flask_appbuilder.fieldwidgets import DatePickerWidget
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from ..models import AnnualRequirement, Attachment, Certificate, Declaration, DeclarationWindow, Subject
 from .base import ScopedInterface, ScopedModelView
@@ -91,6 +91,27 @@ class SubjectView(ScopedModelView):
         super().pre_add(item)
 
 
+class UniqueRequirement:
+    """Form check of the year field: one requirement per (year, title level, region scope)."""
+
+    def __call__(self, form, field):
+        from ..extensions import db
+
+        level = getattr(form, "title_level", None)
+        scope = getattr(form, "region_scope", None)
+        if field.data is None or level is None or scope is None:
+            return
+        found = db.session.query(AnnualRequirement.id).filter_by(
+            year=field.data, title_level=level.data, region_scope=scope.data
+        ).first()
+        if found is not None:
+            raise ValidationError(str(_l("A requirement for this year, title level and region scope already exists.")))
+
+
+def _hours_range():
+    return [NumberRange(0, 999, message=_l("Enter hours from 0 to 999."))]
+
+
 class AnnualRequirementView(ScopedModelView):
     datamodel = ScopedInterface(AnnualRequirement)
     list_title = _l("Yearly hour requirements")
@@ -104,6 +125,12 @@ class AnnualRequirementView(ScopedModelView):
     edit_columns = ["public_min", "professional_min", "total_min", "public_counts_as_professional"]
     search_columns = ["year", "title_level", "region_scope"]
     formatters_columns = {"title_level": fmt(TITLE_LEVELS), "region_scope": fmt(REGION_SCOPES)}
+    validators_columns = {
+        "year": [NumberRange(2000, 2100, message=_l("Enter a year from 2000 to 2100.")), UniqueRequirement()],
+        "public_min": _hours_range(),
+        "professional_min": _hours_range(),
+        "total_min": _hours_range(),
+    }
     add_form_extra_fields = {
         "title_level": select(_l("Title level"), TITLE_LEVELS, "all"),
         "region_scope": select(_l("Region scope"), REGION_SCOPES, "all"),

@@ -56,7 +56,9 @@ MENUS: dict[str, list] = {
         ("ce", [
             ("declare", _l("Declare hours"), "HoursDeclarationView.declare", "LAED"),
             ("progress", _l("Declaration progress"), "HoursDeclarationView.progress", "LED"),
+            ("reduction", _l("Reduced requirement"), "ReductionView.index", "LAED"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
+            ("completion", _l("Annual completion"), "CompletionView.index", "L"),
             ("certificates", _l("E-certificates"), "CertificateView", "L"),
         ]),
     ],
@@ -84,6 +86,7 @@ MENUS: dict[str, list] = {
             ("declare", _l("Unit hours declaration"), "UnitDeclarationView.declare", "LA"),
             ("records", _l("Unit declaration records"), "UnitDeclarationView.records", "L"),
             ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
+            ("reduction_approval", _l("Reduced requirement review"), "ReductionReviewView.index", "LR"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
             ("plans", _l("Unit training plans"), "TrainingPlanView", "LAED"),
         ]),
@@ -94,6 +97,7 @@ MENUS: dict[str, list] = {
             ("qualifications", _l("Qualifications"), "QualificationRecordView", "L"),
             ("academic_titles", _l("Academic titles"), "AcademicTitleRecordView", "L"),
             ("certificates", _l("E-certificates"), "CertificateView", "L"),
+            ("certificate_print", _l("Certificate printing"), "CertificatePrintView.index", "L"),
         ]),
     ],
     COMPETENT: [
@@ -121,6 +125,7 @@ MENUS: dict[str, list] = {
             ("declare", _l("Unit hours declaration"), "UnitDeclarationView.declare", "LA"),
             ("records", _l("Unit declaration records"), "UnitDeclarationView.records", "L"),
             ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
+            ("reduction_approval", _l("Reduced requirement review"), "ReductionReviewView.index", "LR"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
         ("training", [
@@ -132,6 +137,7 @@ MENUS: dict[str, list] = {
             ("professionals", _l("Professionals"), "ProfessionalView", "L"),
             ("titles", _l("Professional titles"), "TitleRecordView", "L"),
             ("certificates", _l("E-certificates"), "CertificateView", "L"),
+            ("certificate_print", _l("Certificate printing"), "CertificatePrintView.index", "L"),
         ]),
     ],
     CE_BASE: [
@@ -178,6 +184,7 @@ MENUS: dict[str, list] = {
         ]),
         ("hours", [
             ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
+            ("reduction_approval", _l("Reduced requirement review"), "ReductionReviewView.index", "LR"),
             ("windows", _l("Past-year declaration windows"), "DeclarationWindowView", "LAD"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
@@ -192,6 +199,7 @@ MENUS: dict[str, list] = {
             ("titles", _l("Professional titles"), "TitleRecordView", "L"),
             ("education", _l("Education"), "EducationRecordView", "L"),
             ("certificates", _l("E-certificates"), "CertificateView", "L"),
+            ("certificate_print", _l("Certificate printing"), "CertificatePrintView.index", "L"),
         ]),
         ("system", [
             ("requirements", _l("Yearly hour requirements"), "AnnualRequirementView", "L"),
@@ -221,6 +229,7 @@ MENUS: dict[str, list] = {
         ]),
         ("hours", [
             ("approval", _l("Hours approval"), "HoursReviewView.index", "LR"),
+            ("reduction_approval", _l("Reduced requirement review"), "ReductionReviewView.index", "LR"),
             ("windows", _l("Past-year declaration windows"), "DeclarationWindowView", "LAD"),
             ("evidence", _l("Evidence files"), "AttachmentView", "L"),
         ]),
@@ -235,6 +244,7 @@ MENUS: dict[str, list] = {
             ("titles", _l("Professional titles"), "TitleRecordView", "L"),
             ("education", _l("Education"), "EducationRecordView", "L"),
             ("certificates", _l("E-certificates"), "CertificateView", "L"),
+            ("certificate_print", _l("Certificate printing"), "CertificatePrintView.index", "L"),
         ]),
         ("system", [
             ("requirements", _l("Yearly hour requirements"), "AnnualRequirementView", "LAED"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .account import MembershipView, OrgAdminView, SubunitView
 from .api import APIS, AUTH_APIS
 from .audit import AuditLogView
+from .certificates import CertificatePrintView, CertificateVerifyView, CompletionView
 from .declarations import HoursDeclarationView, HoursReviewView, UnitDeclarationView
 from .home import ActingView, CaptchaView
 from .learning import (
@@ -19,6 +20,7 @@ from .menus import register_menus
 from .org import DepartmentView, OrganizationView
 from .org_roles import OrgRoleView
 from .password import PasswordAdminView, PasswordView
+from .reductions import ReductionReviewView, ReductionView
 from .person import (
     AcademicTitleRecordView,
     EducationRecordView,
@@ -82,6 +84,8 @@ PUBLIC_ENDPOINTS = {
     "RegistrationView.progress",
     "RegistrationView.employers",
     "RegistrationView.superiors",
+    "CertificateVerifyView.index",
+    "CertificateVerifyView.verify",
 }
 
 
@@ -107,4 +111,9 @@ def init_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(HoursDeclarationView)
     appbuilder.add_view_no_menu(UnitDeclarationView)
     appbuilder.add_view_no_menu(HoursReviewView)
+    appbuilder.add_view_no_menu(ReductionView)
+    appbuilder.add_view_no_menu(ReductionReviewView)
+    appbuilder.add_view_no_menu(CompletionView)
+    appbuilder.add_view_no_menu(CertificatePrintView)
+    appbuilder.add_view_no_menu(CertificateVerifyView)
     register_menus(appbuilder)

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Attachment, Deregistration, Organization
 from ..services import scope
 from ..services.declarations import visible_declaration
+from ..services.reductions import visible_reduction
 from ..services.uploads import mimetype_of, upload_path
 
 UPLOAD_VIEW = "UploadView"
@@ -68,3 +69,15 @@ class UploadView(BaseView):
         if attachment is None or visible_declaration(current_actor(), attachment.declaration_id) is None:
             abort(404)
         return _send(attachment.stored_path)
+
+    @expose("/reduction/<int:pk>/<int:index>")
+    @has_access
+    @permission_name("download")
+    def reduction_evidence(self, pk: int, index: int):
+        """An evidence image of a reduced-requirement request, to whoever may see the request
+        (``services.reductions.visible_reduction``: the person, its employer's superiors, its reviewers)."""
+        obj = visible_reduction(current_actor(), pk)
+        evidence = list(obj.evidence or []) if obj is not None else []
+        if not 0 <= index < len(evidence) or not isinstance(evidence[index], dict):
+            abort(404)
+        return _send(evidence[index].get("stored_path"))

@@ -38,7 +38,8 @@ DRAFT = "draft"
 PENDING = "pending"
 APPROVED = "approved"
 REJECTED = "rejected"
-STATES = [DRAFT, PENDING, APPROVED, REJECTED]
+ANNULLED = "annulled"
+STATES = [DRAFT, PENDING, APPROVED, REJECTED, ANNULLED]
 
 MAX_HOURS = Decimal("999.9")
 COMMENT_MAX = 1000
@@ -54,6 +55,10 @@ TRANSITIONS = [
     {"trigger": "reject", "source": PENDING, "dest": REJECTED, "conditions": "is_handler", "after": "on_decided"},
     {"trigger": "revoke", "source": PENDING, "dest": DRAFT, "conditions": ["is_owner", "not_reviewed"],
      "after": "on_revoked"},
+    # 撤销认定: the final reviewer withdraws approved hours (found false later); they leave the ledger
+    # and the certificates covering the year are revoked (services.declarations.annul).
+    {"trigger": "annul", "source": APPROVED, "dest": ANNULLED, "conditions": "is_final_reviewer",
+     "after": "on_annulled"},
 ]
 
 MESSAGES = {
@@ -61,6 +66,7 @@ MESSAGES = {
     "not_handler": _l("This declaration is not waiting for your organisation's review."),
     "not_owner": _l("Only the professional who made this declaration may revoke it."),
     "too_late": _l("This declaration has already been reviewed and can no longer be revoked."),
+    "not_final_reviewer": _l("Only the final reviewer may annul approved hours."),
     "comment_required": _l("Please give a reason for the rejection."),
     "comment_too_long": _l("The comment may have at most 1000 characters."),
     "hours_reason": _l("Please give a reason when the recognised hours differ from the requested hours."),
@@ -73,6 +79,7 @@ ACTIONS = {
     "approve": _l("approved"),
     "reject": _l("rejected"),
     "revoke": _l("revoked"),
+    "annul": _l("annulled"),
 }
 
 STATE_LABELS = {
@@ -80,6 +87,7 @@ STATE_LABELS = {
     PENDING: _l("Pending review"),
     APPROVED: _l("Approved"),
     REJECTED: _l("Rejected"),
+    ANNULLED: _l("Annulled"),
 }
 
 
@@ -119,6 +127,18 @@ def is_declarant(obj, actor) -> bool:
     if obj.declared_by_org_id is None:
         return is_owner(obj, actor)
     return not actor.is_person and actor.org_id is not None and actor.org_id == obj.declared_by_org_id
+
+
+def is_final_reviewer(obj, actor) -> bool:
+    """True when ``actor`` acts for the last organisation on the declaration's route (the HR bureau
+    that approved it finally)."""
+    return (
+        actor is not None
+        and not actor.is_person
+        and actor.org_id is not None
+        and bool(obj.route)
+        and actor.org_id == obj.route[-1]
+    )
 
 
 def not_reviewed(obj) -> bool:
@@ -181,6 +201,9 @@ class _Unit(Unit):
     def not_reviewed(self, event) -> bool:
         return not_reviewed(self.obj)
 
+    def is_final_reviewer(self, event) -> bool:
+        return is_final_reviewer(self.obj, event.kwargs.get("actor"))
+
     def has_next_step(self, event) -> bool:
         steps = list(self.obj.route or [])
         return (self.obj.step or 0) < len(steps) - 1
@@ -223,6 +246,11 @@ class _Unit(Unit):
         else:
             ledger[key] = ledger.get(key, Decimal(0)) + Decimal(obj.recognised_hours)
 
+    def on_annulled(self, event) -> None:
+        obj = self.obj
+        obj.decided_at = utcnow()
+        post_ledger({ledger_key(obj): -Decimal(obj.recognised_hours or 0)})
+
     def on_revoked(self, event) -> None:
         obj = self.obj
         obj.route = []
@@ -247,6 +275,8 @@ def available_triggers(obj, actor=None) -> list[str]:
             out.append(t)
         elif t == "revoke" and is_owner(obj, actor) and not_reviewed(obj):
             out.append(t)
+        elif t == "annul" and is_final_reviewer(obj, actor):
+            out.append(t)
     return out
 
 
@@ -268,7 +298,7 @@ def check_review_input(obj, trigger: str, comment: Optional[str], recognised_hou
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise DeclarationError("comment_too_long", MESSAGES["comment_too_long"])
-    if trigger == "reject" and not comment:
+    if trigger in ("reject", "annul") and not comment:
         raise DeclarationError("comment_required", MESSAGES["comment_required"])
     if trigger != "approve":
         return None
@@ -328,6 +358,8 @@ def fire(
     def refused():
         if trigger == "submit":
             code = "not_declarant"
+        elif trigger == "annul":
+            code = "not_final_reviewer"
         elif trigger != "revoke":
             code = "not_handler"
         elif not is_owner(obj, actor):

@@ -19,11 +19,11 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
 
 from ..extensions import db
 from ..models import AuditLog, Membership, Organization, Professional
 from ..models.common import APPROVED, PENDING, REJECTED, WITHDRAWN
+from ..services.certificate_numbers import assign as assign_certificate_no
 from .base import StatusUnit, WorkflowError, new_machine, run
 
 # The process states are "submitted / approved / rejected / withdrawn"; they are stored with the shared
@@ -99,17 +99,6 @@ def _applicants(org: Organization):
     )
 
 
-def next_certificate_no(region_code: Optional[str]) -> str:
-    """'41' + city (2) + county (2) of the region code + a 7-digit serial (max existing serial + 1)."""
-    code = (region_code or "").ljust(6, "0")
-    prefix = "41" + code[2:4] + code[4:6]
-    serial = db.session.query(func.max(func.substr(Professional.certificate_no, 7, 7))).filter(
-        Professional.certificate_no.isnot(None)
-    ).scalar()
-    n = int(serial) + 1 if serial and str(serial).isdigit() else 1
-    return f"{prefix}{n:07d}"
-
-
 class _Unit(StatusUnit):
     """The machine's model for one registration: the condition and action callbacks."""
 
@@ -128,9 +117,8 @@ class _Unit(StatusUnit):
             for m in _applicants(obj):
                 if m.status == PENDING:
                     m.status = APPROVED
-        elif not obj.certificate_no:
-            region = obj.region
-            obj.certificate_no = next_certificate_no(region.code if region else None)
+        else:
+            assign_certificate_no(obj)
 
 
 machine = new_machine(STATES, TRANSITIONS, attribute="status")

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import PluginSetting
-from app.plugins import all_learning_forms, learning_forms
+from app.plugins import all_certificate_templates, all_learning_forms, learning_forms
 from tests import factories
 from tests.helpers import csrf_from, login
 
@@ -41,7 +41,7 @@ def test_listing_creates_rows_and_admin_disables_a_form(app, sysadmin, clean_set
         assert code in html
     assert "built-in" in html
     with app.app_context():
-        assert db.session.execute(select(PluginSetting.code)).scalars().all().__len__() == len(all_learning_forms())
+        assert db.session.execute(select(PluginSetting.code)).scalars().all().__len__() == len(all_learning_forms()) + len(all_certificate_templates())
         row_id = db.session.execute(select(PluginSetting.id).filter_by(code="patent")).scalar_one()
     assert client.get("/console/plugin_setting/new/").status_code in (302, 403, 404)  # codes come from discovery
     edit = client.get(f"/console/plugin_setting/edit/?id={row_id}")

@@ -84,7 +84,7 @@ def test_load_demo_creates_the_demo_world(fresh_app):
         assert req[(2015, "senior", "all")] == (26, 60, 86)
         assert req[(2016, "all", "zhengzhou")] == (30, 60, 90)
         assert req[(2017, "all", "elsewhere")] == (24, 66, 90)
-        assert req[(2026, "all", "all")] == (30, 60, 90)
+        assert req[(2018, "all", "all")] == (30, 60, 90)
 
         # Professionals.
         people = s.scalars(select(Professional)).all()

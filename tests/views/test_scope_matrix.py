@@ -328,3 +328,97 @@ def test_a_declaration_addressed_to_the_reviewer_from_outside_its_subtree_is_rev
     assert f"/hours/review/{decl_id}" in a_client.get(f"/hours/review/?year={year}").get_data(as_text=True)
     assert a_client.get(f"/hours/review/{decl_id}").status_code == 200
     assert a_client.get(f"/uploads/attachment/{att_id}").status_code == 200
+
+
+def test_certificate_printing_and_annulment_refuse_people_outside_scope(app, matrix, a_client):
+    """Certificate printing (custom page) lists and prints side A only; posting B's person id prints
+    nothing; B's approved declaration cannot be annulled from A."""
+    from decimal import Decimal
+
+    from app.workflows.declaration import post_ledger
+
+    year = date.today().year - 1
+    with app.app_context():
+        people = {}
+        for key in "AB":
+            decl = db.session.get(Declaration, matrix["rows"][(Declaration, key)])
+            person = decl.professional
+            person.certificate_no = person.certificate_no or f"41010{key == 'A' and 1 or 2}{person.id:07d}"
+            post_ledger({(person.id, year, "public"): Decimal(30), (person.id, year, "professional"): Decimal(60)})
+            people[key] = person.id
+        decl_b = db.session.get(Declaration, matrix["rows"][(Declaration, "B")])
+        decl_b.state, decl_b.route, decl_b.recognised_hours = "approved", [decl_b.org.parent_id], 10
+        decl_b_id = decl_b.id
+        db.session.commit()
+        before = (db.session.query(Certificate).count(), _snapshot(Declaration, decl_b_id))
+    page = a_client.get(f"/certificates/print/?year={year}&result=all").get_data(as_text=True)
+    assert f'data-id="{people["A"]}"' in page and f'data-id="{people["B"]}"' not in page
+    token = token_for(a_client, "/certificates/print/")
+    refused = a_client.post("/certificates/print/print", data={"csrf_token": token, "year": year, "ids": [people["B"]]})
+    assert refused.mimetype != "application/pdf"
+    mixed = a_client.post("/certificates/print/print",
+                          data={"csrf_token": token, "year": year, "ids": [people["A"], people["B"]]})
+    assert mixed.mimetype != "application/pdf"
+    assert a_client.post(f"/hours/review/{decl_b_id}/annul", data={"csrf_token": token, "comment": "越权"}).status_code == 404
+    with app.app_context():
+        assert (db.session.query(Certificate).count(), _snapshot(Declaration, decl_b_id)) == before
+    ok = a_client.post("/certificates/print/print", data={"csrf_token": token, "year": year, "ids": [people["A"]]})
+    assert ok.mimetype == "application/pdf"
+
+
+def test_reduction_pages_and_evidence_refuse_rows_outside_scope(app, matrix, a_client):
+    """The reduced-requirement inbox, its detail, its review POST and the evidence downloads (custom
+    pages, not ``MODEL_VIEWS``) show and act on side A only."""
+    import os
+
+    from app.models import RequirementReduction
+    from app.models.common import utcnow
+    from app.services.uploads import upload_path
+    from tests.images import image_bytes
+
+    year = date.today().year
+    with app.app_context():
+        ids, names = {}, {}
+        for key in "AB":
+            decl = db.session.get(Declaration, matrix["rows"][(Declaration, key)])
+            person, employer = decl.professional, decl.org
+            rel = f"reduction_evidence/matrix/{key}.png"
+            full = upload_path(rel)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as fh:
+                fh.write(image_bytes("PNG"))
+            obj = RequirementReduction(
+                professional_id=person.id, org_id=employer.id, year=year, reason="abroad", months_on_duty=5,
+                evidence=[{"filename": "e.png", "stored_path": rel, "content_type": "image/png", "size": 10}],
+                state="pending", route=[employer.parent_id], step=0, handler_org_id=employer.parent_id,
+                submitted_at=utcnow(),
+            )
+            db.session.add(obj)
+            db.session.flush()
+            ids[key], names[key] = obj.id, person.name
+        db.session.commit()
+        before = _snapshot(RequirementReduction, ids["B"])
+
+    inbox = a_client.get(f"/hours/reductions/review/?year={year}").get_data(as_text=True)
+    assert f'data-id="{ids["A"]}"' in inbox and f'data-id="{ids["B"]}"' not in inbox
+    assert a_client.get(f"/hours/reductions/review/{ids['A']}").status_code == 200
+    assert a_client.get(f"/hours/reductions/review/{ids['B']}").status_code == 404
+    assert a_client.get(f"/uploads/reduction/{ids['A']}/0").status_code == 200
+    assert a_client.get(f"/uploads/reduction/{ids['B']}/0").status_code == 404
+    assert a_client.get(f"/uploads/reduction/{ids['A']}/1").status_code == 404
+    # The person pages are the professional's only.
+    assert a_client.get(f"/hours/reductions/{ids['A']}").status_code in (302, 403)
+    token = token_for(a_client, f"/hours/reductions/review/?year={year}")
+    for scope in ("single", "selected"):
+        a_client.post("/hours/reductions/review/review", data={
+            "csrf_token": token, "trigger": "reject", "scope": scope, "ids": [ids["B"]], "confirmed": "1",
+            "comment": "越权", "year": year,
+        })
+    mixed = a_client.post("/hours/reductions/review/review", data={
+        "csrf_token": token, "trigger": "approve", "scope": "selected", "ids": [ids["A"], ids["B"]],
+        "confirmed": "1", "year": year,
+    })
+    assert mixed.status_code == 302
+    with app.app_context():
+        assert _snapshot(RequirementReduction, ids["B"]) == before
+        assert db.session.get(RequirementReduction, ids["A"]).state == "pending"  # all or nothing

@@ -1,4 +1,5 @@
-"""Example plugin: the learning form ``mooc_course`` (网络课程 / MOOC), hours from the course credits.
+"""Example plugin: the learning form ``mooc_course`` (网络课程 / MOOC), hours from the course credits,
+and the certificate template ``mooc_health_annual`` (``certificates.py``).
 
 Everything a configurator needs is here: a WTForms form (``PluginForm`` subclass) with validators
 carrying translatable messages, and a ``LearningForm`` subclass with code, name, subject types,
@@ -48,3 +49,9 @@ class MoocCourse(LearningForm):
 
     def hours(self, data: dict, context: HoursContext) -> Decimal | None:
         return quantize_hours(HOURS_PER_CREDIT * Decimal(str(data["credits"])))
+
+
+from .certificates import HealthAnnualCertificate  # noqa: E402
+
+#: What the entry point provides (a module listing ``ce_plugins`` provides exactly these).
+ce_plugins = [MoocCourse, HealthAnnualCertificate]
