@@ -206,10 +206,11 @@ def _files(evidence) -> list:
     return [f for f in (evidence or []) if f is not None and getattr(f, "filename", "")]
 
 
-def _check_evidence(files: list, existing: int, errors: dict) -> list:
-    """Check every file by content (nothing written); returns ``(checked image, display name)`` pairs."""
+def _check_evidence(files: list, existing: int, errors: dict, too_many=None) -> list:
+    """Check every file by content (nothing written); returns ``(checked image, display name)`` pairs.
+    More than ``MAX_EVIDENCE`` files in all puts ``too_many`` (default: the declaration's message)."""
     if existing + len(files) > MAX_EVIDENCE:
-        errors["evidence"] = str(E["evidence_max"]) % {"n": MAX_EVIDENCE}
+        errors["evidence"] = str(too_many or E["evidence_max"]) % {"n": MAX_EVIDENCE}
         return []
     checked, problems = [], []
     for storage in files:

@@ -31,10 +31,10 @@ from ..workflows.reduction import (
 )
 from ..workflows.reduction import history as _history
 from . import declarations as _declarations
-from .declarations import _acting_person, _clean_ids, _display_name, _files
+from .declarations import _acting_person, _check_evidence, _clean_ids, _files
 from .routing import NoRoute, route_for
 from .scope import Actor, scope_clause
-from .uploads import UploadInvalid, check_image, delete_upload, store_image
+from .uploads import delete_upload, store_image
 
 REASONS = {
     "abroad": _l("Abroad more than 6 months"),
@@ -42,7 +42,7 @@ REASONS = {
     "maternity": _l("Maternity leave"),
     "other": _l("Other reason approved by the competent department"),
 }
-MAX_EVIDENCE = 5
+MAX_EVIDENCE = _declarations.MAX_EVIDENCE  # the same five images as a declaration
 REMARK_MAX = 1000
 MONTHS_MAX = 11
 PAGE_SIZE = 20
@@ -123,22 +123,6 @@ def _validate(values: dict, person: Professional, errors: dict) -> dict:
     return clean
 
 
-def _check_evidence(files: list, existing: int, errors: dict) -> list:
-    if existing + len(files) > MAX_EVIDENCE:
-        errors["evidence"] = str(E["evidence_max"]) % {"n": MAX_EVIDENCE}
-        return []
-    checked, problems = [], []
-    for storage in files:
-        name = _display_name(storage.filename)
-        try:
-            checked.append((check_image(storage), name))
-        except UploadInvalid as exc:
-            problems.append(str(E["evidence_file"]) % {"name": name, "message": str(exc)})
-    if problems:
-        errors["evidence"] = "；".join(problems)
-    return checked
-
-
 def _duplicate(person_id: int, year, exclude_id: Optional[int] = None) -> bool:
     """True when the person already has a pending or approved request for ``year``."""
     if year is None:
@@ -209,7 +193,7 @@ def request_reduction(
     errors: dict = {}
     clean = _validate(values or {}, person, errors)
     files = _files(files)
-    checked = _check_evidence(files, existing, errors)
+    checked = _check_evidence(files, existing, errors, too_many=E["evidence_max"])
     if submit and "evidence" not in errors and existing + len(files) == 0:
         errors["evidence"] = E["evidence_required"]
     if "year" not in errors:

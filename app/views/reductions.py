@@ -26,6 +26,7 @@ from ..services import reductions as service
 from ..services.reductions import ReductionInvalid
 from ..workflows.reduction import STATE_LABELS, ReductionError
 from .base import masked, safe_back
+from .declarations import _int_arg, _message
 
 FIELDS = ("year", "reason", "months_on_duty", "remark")
 TRIGGERS = ("approve", "reject")
@@ -40,21 +41,6 @@ CONFIRM_PREVIEW = 50
 
 PERSON_VIEW = "ReductionView"
 REVIEW_VIEW = "ReductionReviewView"
-
-
-def _message(exc) -> str:
-    errors = getattr(exc, "errors", None)
-    if errors:
-        return "; ".join(str(v) for v in errors.values())
-    return str(exc)
-
-
-def _int_arg(name, default=None, source=None):
-    source = request.args if source is None else source
-    try:
-        return int(source.get(name, ""))
-    except (TypeError, ValueError):
-        return default
 
 
 def _history(obj):

@@ -8,9 +8,14 @@ methods never land on mapped classes, and a refused trigger leaves the row untou
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
+from sqlalchemy import select
 from transitions import Machine, MachineError
+
+from ..extensions import db
+from ..models import AuditLog
+from ..models.common import utcnow
 
 
 class WorkflowError(Exception):
@@ -82,3 +87,36 @@ def run(machine: Machine, unit: Unit, trigger: str, kwargs: dict, *, on_machine_
             raise on_refused()
     finally:
         machine.remove_model(unit)
+
+
+def audit(object_type: str, obj, trigger: str, before: str, actor, comment: Optional[str] = None,
+          audit_rows: Optional[list] = None) -> None:
+    """Write the one audit row of a fired trigger (flushes ``obj`` first when it has no id yet). With
+    ``audit_rows`` (a list) the row is appended as a dict for a bulk insert and nothing is written."""
+    if obj.id is None:
+        db.session.add(obj)
+        db.session.flush()
+    row = {
+        "object_type": object_type,
+        "object_id": obj.id,
+        "trigger": trigger,
+        "from_state": before,
+        "to_state": obj.state,
+        "actor_user_id": getattr(actor, "user_id", None),
+        "actor_org_id": None if actor is None or actor.is_person else actor.org_id,
+        "comment": comment,
+    }
+    if audit_rows is not None:
+        row["created"] = utcnow()
+        audit_rows.append(row)
+        return
+    db.session.add(AuditLog(**row))
+    db.session.flush()
+
+
+def audit_history(object_type: str, object_id) -> list[AuditLog]:
+    """The audit rows of one object, oldest first."""
+    return list(db.session.scalars(
+        select(AuditLog).where(AuditLog.object_type == object_type, AuditLog.object_id == object_id)
+        .order_by(AuditLog.id)
+    ))

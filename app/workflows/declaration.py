@@ -26,8 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from .base import Unit, WorkflowError, new_machine, run
+from .base import audit, audit_history, Unit, WorkflowError, new_machine, run
 
 from ..extensions import db
 from ..models import AuditLog, HoursLedger, Organization, Professional
@@ -185,30 +184,20 @@ def ledger_key(obj) -> tuple:
 # ---------------------------------------------------------------- the machine
 
 
-class _Unit(Unit):
-    """The machine's model for one declaration: the condition and action callbacks."""
-
-    # conditions
-    def is_declarant(self, event) -> bool:
-        return is_declarant(self.obj, event.kwargs.get("actor"))
+class RoutedUnit(Unit):
+    """Callbacks shared by every request reviewed along a route of organisations (declarations,
+    reduced requirements): the handler check, the step forward, and the submit / decide / revoke
+    bookkeeping of ``route``, ``step``, ``handler_org_id`` and the times."""
 
     def is_handler(self, event) -> bool:
         return is_handler(self.obj, event.kwargs.get("actor"))
 
-    def is_owner(self, event) -> bool:
-        return is_owner(self.obj, event.kwargs.get("actor"))
-
     def not_reviewed(self, event) -> bool:
         return not_reviewed(self.obj)
 
-    def is_final_reviewer(self, event) -> bool:
-        return is_final_reviewer(self.obj, event.kwargs.get("actor"))
-
     def has_next_step(self, event) -> bool:
-        steps = list(self.obj.route or [])
-        return (self.obj.step or 0) < len(steps) - 1
+        return (self.obj.step or 0) < len(self.obj.route or []) - 1
 
-    # actions
     def on_submitted(self, event) -> None:
         obj = self.obj
         steps = list(event.kwargs["route"])
@@ -217,12 +206,6 @@ class _Unit(Unit):
         obj.handler_org_id = steps[0]
         obj.submitted_at = utcnow()
         obj.decided_at = None
-        obj.recognised_hours = None
-
-    def apply_recognised(self, event) -> None:
-        hours = event.kwargs.get("recognised_hours")
-        if hours is not None:
-            self.obj.recognised_hours = hours
 
     def advance(self, event) -> None:
         obj = self.obj
@@ -232,6 +215,37 @@ class _Unit(Unit):
     def on_decided(self, event) -> None:
         self.obj.decided_at = utcnow()
         self.obj.handler_org_id = None
+
+    def on_revoked(self, event) -> None:
+        obj = self.obj
+        obj.route = []
+        obj.step = 0
+        obj.handler_org_id = None
+        obj.submitted_at = None
+
+
+class _Unit(RoutedUnit):
+    """The machine's model for one declaration: the condition and action callbacks."""
+
+    # conditions
+    def is_declarant(self, event) -> bool:
+        return is_declarant(self.obj, event.kwargs.get("actor"))
+
+    def is_owner(self, event) -> bool:
+        return is_owner(self.obj, event.kwargs.get("actor"))
+
+    def is_final_reviewer(self, event) -> bool:
+        return is_final_reviewer(self.obj, event.kwargs.get("actor"))
+
+    # actions
+    def on_submitted(self, event) -> None:
+        super().on_submitted(event)
+        self.obj.recognised_hours = None
+
+    def apply_recognised(self, event) -> None:
+        hours = event.kwargs.get("recognised_hours")
+        if hours is not None:
+            self.obj.recognised_hours = hours
 
     def on_approved(self, event) -> None:
         obj = self.obj
@@ -250,13 +264,6 @@ class _Unit(Unit):
         obj = self.obj
         obj.decided_at = utcnow()
         post_ledger({ledger_key(obj): -Decimal(obj.recognised_hours or 0)})
-
-    def on_revoked(self, event) -> None:
-        obj = self.obj
-        obj.route = []
-        obj.step = 0
-        obj.handler_org_id = None
-        obj.submitted_at = None
 
 
 machine = new_machine(STATES, TRANSITIONS)
@@ -383,38 +390,14 @@ def fire(
         ),
         on_refused=refused,
     )
-    if obj.id is None:
-        db.session.add(obj)
-        db.session.flush()
     note = comment
     if trigger == "approve" and hours is not None:
         extra = str(_l("Recognised hours: %(hours)s", hours=hours))
         note = f"{comment} · {extra}" if comment else extra
-    row = {
-        "object_type": OBJECT_TYPE,
-        "object_id": obj.id,
-        "trigger": trigger,
-        "from_state": before,
-        "to_state": obj.state,
-        "actor_user_id": getattr(actor, "user_id", None),
-        "actor_org_id": None if actor is None or actor.is_person else actor.org_id,
-        "comment": note,
-    }
-    if audit_rows is not None:
-        row["created"] = utcnow()
-        audit_rows.append(row)
-        return obj
-    db.session.add(AuditLog(**row))
-    db.session.flush()
+    audit(OBJECT_TYPE, obj, trigger, before, actor, note, audit_rows)
     return obj
 
 
 def history(obj) -> list[AuditLog]:
     """The audit rows of one declaration, oldest first."""
-    return list(
-        db.session.scalars(
-            select(AuditLog)
-            .where(AuditLog.object_type == OBJECT_TYPE, AuditLog.object_id == obj.id)
-            .order_by(AuditLog.id)
-        )
-    )
+    return audit_history(OBJECT_TYPE, obj.id)

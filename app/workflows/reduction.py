@@ -26,13 +26,11 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditLog, Professional
-from ..models.common import utcnow
-from .base import Unit, WorkflowError, new_machine, run
-from .declaration import is_handler, not_reviewed
+from .base import audit, audit_history, WorkflowError, new_machine, run
+from .declaration import RoutedUnit, is_handler, not_reviewed
 
 OBJECT_TYPE = "reduction"
 DRAFT = "draft"
@@ -93,45 +91,11 @@ def is_owner(obj, actor) -> bool:
     )
 
 
-class _Unit(Unit):
-    """The machine's model for one request: the condition and action callbacks."""
+class _Unit(RoutedUnit):
+    """The machine's model for one request: the route callbacks of declarations plus the owner check."""
 
     def is_owner(self, event) -> bool:
         return is_owner(self.obj, event.kwargs.get("actor"))
-
-    def is_handler(self, event) -> bool:
-        return is_handler(self.obj, event.kwargs.get("actor"))
-
-    def not_reviewed(self, event) -> bool:
-        return not_reviewed(self.obj)
-
-    def has_next_step(self, event) -> bool:
-        return (self.obj.step or 0) < len(self.obj.route or []) - 1
-
-    def on_submitted(self, event) -> None:
-        obj = self.obj
-        steps = list(event.kwargs["route"])
-        obj.route = steps
-        obj.step = 0
-        obj.handler_org_id = steps[0]
-        obj.submitted_at = utcnow()
-        obj.decided_at = None
-
-    def advance(self, event) -> None:
-        obj = self.obj
-        obj.step = (obj.step or 0) + 1
-        obj.handler_org_id = obj.route[obj.step]
-
-    def on_decided(self, event) -> None:
-        self.obj.decided_at = utcnow()
-        self.obj.handler_org_id = None
-
-    def on_revoked(self, event) -> None:
-        obj = self.obj
-        obj.route = []
-        obj.step = 0
-        obj.handler_org_id = None
-        obj.submitted_at = None
 
 
 machine = new_machine(STATES, TRANSITIONS)
@@ -219,34 +183,10 @@ def fire(obj, trigger: str, actor=None, comment: Optional[str] = None, route: Op
         ),
         on_refused=refused,
     )
-    if obj.id is None:
-        db.session.add(obj)
-        db.session.flush()
-    row = {
-        "object_type": OBJECT_TYPE,
-        "object_id": obj.id,
-        "trigger": trigger,
-        "from_state": before,
-        "to_state": obj.state,
-        "actor_user_id": getattr(actor, "user_id", None),
-        "actor_org_id": None if actor is None or actor.is_person else actor.org_id,
-        "comment": comment,
-    }
-    if audit_rows is not None:
-        row["created"] = utcnow()
-        audit_rows.append(row)
-        return obj
-    db.session.add(AuditLog(**row))
-    db.session.flush()
+    audit(OBJECT_TYPE, obj, trigger, before, actor, comment, audit_rows)
     return obj
 
 
 def history(obj) -> list[AuditLog]:
     """The audit rows of one request, oldest first."""
-    return list(
-        db.session.scalars(
-            select(AuditLog)
-            .where(AuditLog.object_type == OBJECT_TYPE, AuditLog.object_id == obj.id)
-            .order_by(AuditLog.id)
-        )
-    )
+    return audit_history(OBJECT_TYPE, obj.id)
