@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
+from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from .base import ANNUAL, MERGED, CertificateTemplate
@@ -129,7 +130,7 @@ class HenanAnnual(HtmlCertificateTemplate):
     """河南省专业技术人员继续教育证书, one year (按年度打印样式)."""
 
     code = "henan_annual"
-    name = "河南省继续教育电子证书（按年度）"
+    name = _l("Henan e-certificate (one year)")
     layout = ANNUAL
     template_name = "henan_annual.html"
 
@@ -138,7 +139,7 @@ class HenanMerged(HtmlCertificateTemplate):
     """河南省专业技术人员继续教育证书, several years on one page (合并打印样式)."""
 
     code = "henan_merged"
-    name = "河南省继续教育电子证书（合并打印）"
+    name = _l("Henan e-certificate (merged years)")
     layout = MERGED
     template_name = "henan_merged.html"
 

@@ -24,6 +24,7 @@ from ..services.certificates import ANNUAL, MERGED, CertificateRefused
 from ..services.completion import completion_query, counted_declarations, merge_refusal, year_results
 from ..services.lists import capped_count
 from ..services.masking import mask_id_number
+from ..services.scope import visible
 from .choices import SUBJECT_TYPES
 from .declarations import form_name
 
@@ -115,6 +116,8 @@ class CompletionView(BaseView):
             declarations=counted_declarations(professional, year),
             subjects=SUBJECT_TYPES,
             form_name=form_name,
+            declaration_endpoint="HoursDeclarationView.show",
+            back_url=url_for("CompletionView.index"),
         )
 
     @expose("/print/<int:year>", methods=["POST"])
@@ -196,6 +199,28 @@ class CertificatePrintView(BaseView):
             modelview_name="CertificatePrintView",
             mask=mask_id_number,
             max_bulk=service.MAX_BULK,
+        )
+
+    @expose("/person/<int:pk>/<int:year>")
+    @has_access
+    @permission_name("list")
+    def detail(self, pk, year):
+        """One person's year as the admin sees it: hours, requirement, result and the counted
+        declarations (each opens on the review detail, where the final reviewer may annul it)."""
+        actor = self._actor()
+        if not visible(db.session, Professional, actor, pk) or not EARLIEST_YEAR <= year <= dt.date.today().year:
+            abort(404)
+        professional = db.session.get(Professional, pk)
+        result = year_results(professional, year, year)[0]
+        return self.render_template(
+            "ce/completion/detail.html",
+            title=_("%(name)s: completion in %(year)s", name=professional.name, year=year),
+            result=result,
+            declarations=counted_declarations(professional, year),
+            subjects=SUBJECT_TYPES,
+            form_name=form_name,
+            declaration_endpoint="HoursReviewView.show",
+            back_url=url_for("CertificatePrintView.index", year=year),
         )
 
     @expose("/print", methods=["POST"])

@@ -90,6 +90,8 @@ LABELS = {
     "verification_code": _l("Verification code"),
     "issuer_org": _l("Issuing organisation"),
     "revoked": _l("Revoked"),
+    "revoked_reason": _l("Reason for revocation"),
+    "layout": _l("Layout"),
     "issued_at": _l("Issued"),
     "public_min": _l("Public hours minimum"),
     "professional_min": _l("Professional hours minimum"),

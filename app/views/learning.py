@@ -1,6 +1,8 @@
 """Hours pages: declarations, their evidence, subject catalogues, requirements and certificates."""
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from flask_appbuilder.fieldwidgets import DatePickerWidget
 from wtforms import DateField, IntegerField, StringField, TextAreaField
@@ -138,13 +140,28 @@ class AnnualRequirementView(ScopedModelView):
     base_order = ("year", "desc")
 
 
+CERTIFICATE_LAYOUTS = {"annual": _l("One year"), "merged": _l("Merged years")}
+
+
+def verify_link(code):
+    """The certificate's public verification page as a link (the code is ours: URL-safe characters)."""
+    if not code:
+        return ""
+    url = url_for("CertificateVerifyView.verify", code=code)
+    return Markup('<a href="{}" target="_blank" rel="noopener">{}</a>').format(url, _l("Verify"))
+
+
 class CertificateView(ScopedModelView):
     datamodel = ScopedInterface(Certificate)
     list_title = _l("E-certificates")
     show_title = _l("Certificate details")
     label_columns = LABELS
-    list_columns = ["professional", "year_from", "year_to", "issuer_org", "revoked", "issued_at"]
-    show_columns = ["professional", "template_code", "year_from", "year_to", "issuer_org", "revoked", "issued_at"]
+    list_columns = ["professional", "year_from", "year_to", "layout", "issuer_org", "revoked", "issued_at", "verification_code"]
+    show_columns = [
+        "professional", "template_code", "layout", "year_from", "year_to", "issuer_org", "revoked", "revoked_reason",
+        "issued_at", "verification_code",
+    ]
+    formatters_columns = {"layout": fmt(CERTIFICATE_LAYOUTS), "verification_code": verify_link}
     search_columns = ["year_from", "year_to", "revoked"]
     base_permissions = ["can_list", "can_show", "can_export"]
     base_order = ("id", "desc")

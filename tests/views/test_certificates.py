@@ -127,6 +127,8 @@ def test_verify_page_is_public(app, w):
     with app.app_context():
         cert = db.session.query(Certificate).filter_by(professional_id=w["person"]).one()
         code, name = cert.verification_code, db.session.get(Professional, w["person"]).name
+    issued = c.get("/certificateview/list/").get_data(as_text=True)
+    assert f'href="/verify/{code}"' in issued  # the person's issued certificates link to their page
     anonymous = app.test_client()
     ok = anonymous.get(f"/verify/{code}")
     html = ok.get_data(as_text=True)
@@ -139,3 +141,43 @@ def test_verify_page_is_public(app, w):
         db.session.get(Certificate, cert.id).revoked = True
         db.session.commit()
     assert 'id="verify-revoked"' in anonymous.get(f"/verify/{code}").get_data(as_text=True)
+
+
+def test_admin_detail_leads_to_annulment_which_revokes_the_certificate(app, w):
+    from app.models import Declaration, Organization
+
+    with app.app_context():
+        person = db.session.get(Professional, w["person"])
+        employer = db.session.get(Organization, person.org_id)
+        route = [employer.id, employer.parent_id, employer.parent.parent_id]
+        decl = Declaration(professional_id=person.id, org_id=employer.id, subject_type="professional",
+                           form_code="other", year=YEAR, data={}, requested_hours=60, recognised_hours=60,
+                           state="approved", route=route, step=2, decided_at=dt.datetime(YEAR, 6, 1))
+        db.session.add(decl)
+        post_ledger({(person.id, YEAR, "professional"): Decimal(60)})  # as its final approval did
+        db.session.commit()
+        decl_id = decl.id
+    me = client_for(app, "person", w["person_login"])
+    token = csrf_from(me.get(COMPLETION).get_data(as_text=True))
+    assert me.post(f"{COMPLETION}print/{YEAR}", data={"csrf_token": token}).status_code == 200
+    with app.app_context():
+        code = db.session.query(Certificate).filter_by(professional_id=w["person"]).one().verification_code
+
+    city = client_for(app, "hr", w["city_admin"])
+    detail = city.get(f"{PRINT}person/{w['person']}/{YEAR}")
+    assert detail.status_code == 200 and f"/hours/review/{decl_id}" in detail.get_data(as_text=True)
+    assert city.get(f"{PRINT}person/{w['person_b']}/{YEAR}").status_code == 200  # other county, same city
+    employer = client_for(app, "employer", w["employer_admin"])
+    assert employer.get(f"{PRINT}person/{w['person_b']}/{YEAR}").status_code == 404
+    review = city.get(f"/hours/review/{decl_id}").get_data(as_text=True)
+    assert 'id="declaration-annul"' in review
+    token = csrf_from(review)
+    # Without a reason nothing changes; with one the hours go and the certificate is revoked.
+    assert city.post(f"/hours/review/{decl_id}/annul", data={"csrf_token": token, "comment": ""}).status_code == 302
+    assert 'id="verify-valid"' in app.test_client().get(f"/verify/{code}").get_data(as_text=True)
+    assert city.post(f"/hours/review/{decl_id}/annul", data={"csrf_token": token, "comment": "证明材料不实"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Declaration, decl_id).state == "annulled"
+    assert 'id="verify-revoked"' in app.test_client().get(f"/verify/{code}").get_data(as_text=True)
+    rows_now = rows(me.get(COMPLETION).get_data(as_text=True))
+    assert rows_now[str(YEAR)] == "yes"  # 30 + 120 minus the annulled 60 still passes
