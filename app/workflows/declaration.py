@@ -108,15 +108,19 @@ def is_handler(obj, actor) -> bool:
     )
 
 
-def is_owner(obj, actor) -> bool:
-    """True when ``actor`` is the professional who made ``obj`` for themselves."""
+def is_person_of(obj, actor) -> bool:
+    """True when ``actor`` acts as the professional ``obj`` (a declaration or a request) is for."""
     return (
         actor is not None
         and actor.is_person
         and actor.person_id is not None
         and actor.person_id == obj.professional_id
-        and obj.declared_by_org_id is None
     )
+
+
+def is_owner(obj, actor) -> bool:
+    """True when ``actor`` is the professional who made ``obj`` for themselves."""
+    return is_person_of(obj, actor) and obj.declared_by_org_id is None
 
 
 def is_declarant(obj, actor) -> bool:

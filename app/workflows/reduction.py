@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import AuditLog, Professional
 from .base import audit, audit_history, WorkflowError, new_machine, run
 from .declaration import RoutedUnit, is_handler, not_reviewed
+from .declaration import is_person_of as is_owner
 
 OBJECT_TYPE = "reduction"
 DRAFT = "draft"
@@ -79,16 +80,6 @@ STATE_LABELS = {
 
 class ReductionError(WorkflowError):
     """A refused reduced-requirement transition. ``code`` is stable; ``message`` is translatable."""
-
-
-def is_owner(obj, actor) -> bool:
-    """True when ``actor`` is the professional the request is for (acting as that professional)."""
-    return (
-        actor is not None
-        and actor.is_person
-        and actor.person_id is not None
-        and actor.person_id == obj.professional_id
-    )
 
 
 class _Unit(RoutedUnit):
