@@ -214,13 +214,21 @@ def render(cert: Certificate) -> bytes:
     return pdf.render_certificate(_template(cert), cert.inputs)
 
 
+def _render_recording_hash(cert: Certificate) -> bytes:
+    """The single-certificate PDF of ``cert``, rendered once; records its hash when not yet known."""
+    data = render(cert)
+    if not cert.pdf_sha256:
+        cert.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    return data
+
+
 def print_own(actor: Actor, year_from: int, year_to: int, layout: str) -> tuple[Certificate, bytes]:
     """The professional's own certificate (issued or reprinted) and its PDF; commits."""
     professional = db.session.get(Professional, actor.person_id) if actor and actor.is_person else None
     if professional is None:
         raise CertificateRefused("not_found", MESSAGES["not_found"])
-    cert = issue(professional, year_from, year_to, layout)
-    data = render(cert)
+    cert = issue(professional, year_from, year_to, layout, with_pdf=False)
+    data = _render_recording_hash(cert)
     db.session.commit()
     return cert, data
 
@@ -263,14 +271,14 @@ def print_for_people(actor: Actor, ids: Iterable, year: int) -> tuple[list[Certi
     try:
         for professional in people:
             try:
-                certs.append(issue(professional, year, year, ANNUAL, with_pdf=len(people) == 1, rules=rules))
+                certs.append(issue(professional, year, year, ANNUAL, with_pdf=False, rules=rules))
             except CertificateRefused as exc:
                 raise CertificateRefused(exc.code, f"{professional.name}：{exc}") from None
     except CertificateRefused:
         db.session.rollback()
         raise
     if len(certs) == 1:
-        data = render(certs[0])
+        data = _render_recording_hash(certs[0])
     else:
         data = pdf.render_many([(_template(c), c.inputs) for c in certs])
     db.session.commit()

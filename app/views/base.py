@@ -72,6 +72,22 @@ class CappedListWidget(ListWidget):
     template = "ce/widgets/list.html"
 
 
+def org_actor():
+    """The acting organisation admin (403 for a professional, the system administrator or nobody)."""
+    actor = current_actor()
+    if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
+        abort(403)
+    return actor
+
+
+def person_actor():
+    """The acting professional (403 for anybody else)."""
+    actor = current_actor()
+    if actor is None or not actor.is_person:
+        abort(403)
+    return actor
+
+
 def safe_back(value, default: str) -> str:
     """``value`` when it is a same-site path (no scheme, no ``//`` or ``/\\`` host trick), else ``default``:
     the "back" target a form posts, used for redirects after an action."""

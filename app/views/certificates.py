@@ -25,6 +25,7 @@ from ..services.completion import completion_query, counted_declarations, merge_
 from ..services.lists import capped_count
 from ..services.masking import mask_id_number
 from ..services.scope import visible
+from .base import org_actor, person_actor
 from .choices import SUBJECT_TYPES
 from .declarations import form_name
 
@@ -56,10 +57,8 @@ class CompletionView(BaseView):
     class_permission_name = "CompletionView"
 
     def _professional(self) -> Professional:
-        actor = acting.current_actor()
-        if actor is None or not actor.is_person or actor.person_id is None:
-            abort(403)
-        professional = db.session.get(Professional, actor.person_id)
+        person_id = person_actor().person_id
+        professional = db.session.get(Professional, person_id) if person_id is not None else None
         if professional is None:
             abort(403)
         return professional
@@ -160,10 +159,7 @@ class CertificatePrintView(BaseView):
     class_permission_name = "CertificatePrintView"
 
     def _actor(self):
-        actor = acting.current_actor()
-        if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
-            abort(403)
-        return actor
+        return org_actor()
 
     @expose("/")
     @has_access

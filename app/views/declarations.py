@@ -19,7 +19,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField
 
-from .. import acting
 from ..extensions import db
 from ..models import Declaration, Organization, Professional
 from ..models.org import CE_BASE
@@ -30,7 +29,7 @@ from ..services import scope
 from ..services.lists import capped_count
 from ..services.declarations import DeclarationInvalid
 from ..workflows.declaration import DeclarationError
-from .base import masked, safe_back
+from .base import masked, org_actor, person_actor, safe_back
 from .choices import SUBJECT_TYPES
 
 PAGE_SIZE = 20
@@ -79,14 +78,6 @@ def _int_arg(name, default=None, source=None):
 
 def _page(name):
     return max(_int_arg(f"page_{name}", 0) or 0, 0)
-
-
-def _org_actor():
-    """The acting organisation admin (403 for a professional, the system administrator or nobody)."""
-    actor = acting.current_actor()
-    if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
-        abort(403)
-    return actor
 
 
 def _capped_count(stmt) -> tuple[int, bool]:
@@ -321,10 +312,7 @@ class HoursDeclarationView(BaseView):
     class_permission_name = PERSON_VIEW
 
     def _actor(self):
-        actor = acting.current_actor()
-        if actor is None or not actor.is_person:
-            abort(403)
-        return actor
+        return person_actor()
 
     def _own(self, actor, pk) -> Declaration:
         if not scope.visible(db.session, Declaration, actor, pk):
@@ -523,7 +511,7 @@ class UnitDeclarationView(BaseView):
     class_permission_name = UNIT_VIEW
 
     def _actor(self):
-        return _org_actor()
+        return org_actor()
 
     def _people_stmt(self, actor, q):
         stmt = select(Professional).where(scope.scope_clause(Professional, actor), Professional.status == "approved")
@@ -722,7 +710,7 @@ class HoursReviewView(BaseView):
     class_permission_name = REVIEW_VIEW
 
     def _actor(self):
-        return _org_actor()
+        return org_actor()
 
     @staticmethod
     def _pending(actor):

@@ -18,14 +18,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import acting
 from ..extensions import db
 from ..models import Professional, RequirementReduction
 from ..services import declarations as declarations_service
 from ..services import reductions as service
 from ..services.reductions import ReductionInvalid
 from ..workflows.reduction import STATE_LABELS, ReductionError
-from .base import masked, safe_back
+from .base import masked, org_actor, person_actor, safe_back
 from .declarations import _int_arg, _message
 
 FIELDS = ("year", "reason", "months_on_duty", "remark")
@@ -82,10 +81,7 @@ class ReductionView(BaseView):
     class_permission_name = PERSON_VIEW
 
     def _actor(self):
-        actor = acting.current_actor()
-        if actor is None or not actor.is_person:
-            abort(403)
-        return actor
+        return person_actor()
 
     def _own(self, actor, pk) -> RequirementReduction:
         obj = service.visible_reduction(actor, pk)
@@ -247,10 +243,7 @@ class ReductionReviewView(BaseView):
     class_permission_name = REVIEW_VIEW
 
     def _actor(self):
-        actor = acting.current_actor()
-        if actor is None or actor.is_person or actor.is_global or actor.org_id is None:
-            abort(403)
-        return actor
+        return org_actor()
 
     @expose("/")
     @has_access

@@ -12,7 +12,7 @@ from ..models import ChangeItem, ChangeRequest, Deregistration, Organization, Tr
 from ..services import deregistration as dereg
 from ..services.uploads import max_bytes as max_upload_bytes
 from ..workflows import deregistration as dereg_flow
-from .base import ScopedInterface, ScopedModelView, safe_back
+from .base import ScopedInterface, ScopedModelView, person_actor, safe_back
 from .choices import CHANGE_KINDS, DEREG_KINDS, INITIATORS, ORG_KINDS, STATUSES, fmt
 from .labels import LABELS
 
@@ -97,10 +97,7 @@ class PersonDeregistrationView(BaseView):
     class_permission_name = PERSON_DEREG_VIEW
 
     def _actor(self):
-        actor = current_actor()
-        if actor is None or not actor.is_person:
-            abort(403)
-        return actor
+        return person_actor()
 
     def _render(self, actor, values=None, errors=None):
         requests_ = dereg.person_requests(actor)
