@@ -29,6 +29,9 @@ class CEUser(FabUser):
     locked_until = Column(DateTime)
     # 系统管理员 capacity (base data, all users); not tied to an organisation.
     is_sysadmin = Column(Boolean, default=False, nullable=True)
+    # Bumped by ``services.sessions.end_sessions``: every session cookie and API token carrying an
+    # older value is refused (logout, password change, disable, reset).
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
 
     @property
     def full_name(self) -> str:
