@@ -15,7 +15,23 @@ def _database_url() -> str:
     return url
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-change-me-" + "ce-platform"
+def _env_flag(name: str):
+    """True / False from the environment ("1", "true", "yes", "on" / "0", "false", "no", "off");
+    None when unset: ``app.settings.apply_environment`` then fills in the default of the environment."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+# Production is recognised by CE_ENV=production (anything else is development). In production the app
+# refuses to start without SECRET_KEY and CE_PUBLIC_BASE_URL, and cookies are Secure, HSTS is sent,
+# HTTP is redirected to HTTPS, TOTP is required for the system and province HR administrators.
+CE_ENV = os.environ.get("CE_ENV", "development").strip().lower()
+# No constant key anywhere: unset, development generates one into instance/secret_key (mode 0600,
+# reused afterwards; CE_SECRET_KEY_FILE names another file) and production refuses to start.
+SECRET_KEY = os.environ.get("SECRET_KEY") or None
+CE_SECRET_KEY_FILE = os.environ.get("CE_SECRET_KEY_FILE") or None
 SQLALCHEMY_DATABASE_URI = _database_url()
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -69,19 +85,41 @@ LANGUAGES = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+# None = follow CE_ENV (on in production): resolved when the app is built (app/settings.py).
+SESSION_COOKIE_SECURE = _env_flag("SESSION_COOKIE_SECURE")
 REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SECURE = None
+# Sessions end after this many idle minutes, and at the latest this many hours after the login.
+CE_SESSION_IDLE_MINUTES = int(os.environ.get("CE_SESSION_IDLE_MINUTES", "30"))
+CE_SESSION_MAX_HOURS = int(os.environ.get("CE_SESSION_MAX_HOURS", "12"))
+# TOTP second factor required for the system administrator and province HR admins (None = on in production).
+CE_TOTP_REQUIRED = _env_flag("CE_TOTP_REQUIRED")
+# Security headers (Flask-Talisman): HSTS and the HTTP → HTTPS redirect follow CE_ENV unless set.
+CE_FORCE_HTTPS = _env_flag("CE_FORCE_HTTPS")
+CE_HSTS_SECONDS = int(os.environ.get("CE_HSTS_SECONDS", str(365 * 24 * 3600)))
+# Redirect targets after login (next=) other than this site: none unless listed (comma-separated hosts).
+FAB_SAFE_REDIRECT_HOSTS = [h.strip() for h in os.environ.get("CE_SAFE_REDIRECT_HOSTS", "").split(",") if h.strip()]
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
+
+# Flask-AppBuilder's raw user/role/permission pages (English tokens, internal role names): a developer's
+# tool only, never routed unless this is set. Administrators use 用户管理 and 基础角色权限 instead.
+CE_DEV_SECURITY_PAGES = os.environ.get("CE_DEV_SECURITY_PAGES", "0") == "1"
 
 # List pages count at most this many rows and then show "N+".
 CE_COUNT_CAP = 10000
 
-# E-certificates. The QR code and the printed link point at CE_PUBLIC_BASE_URL + /verify/<code>
-# (the address the public reaches; without it, the address of the request that issued it).
+# The address the public reaches (https://ce.example.gov.cn): links in mails and the certificates' QR
+# codes are built from it, never from the request's Host header. Required in production (it also sets
+# TRUSTED_HOSTS there); development falls back to http://127.0.0.1:8080 (app/services/public_urls.py).
 CE_PUBLIC_BASE_URL = os.environ.get("CE_PUBLIC_BASE_URL") or None
+# Production: further host names the app answers to besides CE_PUBLIC_BASE_URL's (comma-separated).
+CE_TRUSTED_HOSTS = [h.strip() for h in os.environ.get("CE_TRUSTED_HOSTS", "").split(",") if h.strip()]
 # The 2 + 2 digits of 省直 units in 证书管理号 (seed 001 shows a 省直 number 4119010013109).
 CE_CERTIFICATE_DIRECT_DIGITS = os.environ.get("CE_CERTIFICATE_DIRECT_DIGITS", "1901")
+# Rate limits of the anonymous pages (per client address; Flask-Limiter syntax).
+CE_FORGOT_RATE_LIMIT = os.environ.get("CE_FORGOT_RATE_LIMIT", "5 per minute")
+CE_PUBLIC_RATE_LIMIT = os.environ.get("CE_PUBLIC_RATE_LIMIT", "30 per minute")
 # Captcha: length of the code; a test may set CE_CAPTCHA_TEXT_FACTORY (never set in production).
 CE_CAPTCHA_LENGTH = 4
 UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")
@@ -89,3 +127,5 @@ UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")
 CE_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 # ... and a whole request at most (five evidence images and the form): beyond it, 413.
 MAX_CONTENT_LENGTH = 26 * 1024 * 1024
+# Images with more pixels than this (read from the header, before decoding) are refused.
+CE_UPLOAD_MAX_PIXELS = int(os.environ.get("CE_UPLOAD_MAX_PIXELS", str(25_000_000)))

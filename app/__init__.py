@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import SecurityError
 
 from flask_appbuilder import AppBuilder
 
@@ -31,8 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object("config")
     if config:
         app.config.update(config)
-    _postgres_options(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    from .settings import apply_environment
+
+    apply_environment(app)  # no constant SECRET_KEY; production refuses to start without key and address
+    _postgres_options(app)
 
     from . import models  # noqa: F401  (register every table)
     from .services import org_tree  # noqa: F401  (path maintenance listeners)
@@ -49,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
         from . import console
 
         console.init_app(app, db)
+    from . import headers
+
+    headers.init_app(app)
     _register_template_helpers(app)
     from .views.password import enforce_password_change
 
@@ -113,6 +121,9 @@ def _register_error_pages(app: Flask) -> None:
         if not hasattr(g, "user"):
             # Errors raised before FAB's before_request (e.g. CSRF) still render the navbar.
             g.user = current_user
+        if isinstance(exc, SecurityError):
+            # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
+            return str(ERROR_TITLES[400]), 400, {"Content-Type": "text/plain; charset=utf-8"}
         code = getattr(exc, "code", 500) or 500
         if code == 500:
             app.logger.exception("unhandled error on %s", request.path)
@@ -134,25 +145,65 @@ def _register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, handler)
 
 
+# ID numbers in logs: 18 characters (17 digits and a digit or X) or the old 15 digits, bounded by
+# non-digits only: in an access log the number follows "%2C", "_" or letters, where \b finds no edge.
+_LOG_ID_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx]|[0-9]{4})(?![0-9])")
+
+
+def mask_log_text(text: str) -> str:
+    """``text`` with every ID number reduced to its first 6 and last 4 characters."""
+    return _LOG_ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+
+
+def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask ID numbers in the message (with its arguments: an access log's request line and query),
+    the exception traceback and the stack of ``record``; idempotent."""
+    if getattr(record, "_ce_masked", False):
+        return record
+    record._ce_masked = True
+    try:
+        message = record.getMessage()
+    except Exception:  # pragma: no cover - malformed record: leave it to the handler's error path
+        return record
+    masked = mask_log_text(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        # Formatters reuse the cached text; handlers that format exc_info themselves get no traceback.
+        record.exc_text = mask_log_text(record.exc_text)
+        record.exc_info = None
+    if record.stack_info:
+        record.stack_info = mask_log_text(record.stack_info)
+    return record
+
+
 class _MaskIdFilter(logging.Filter):
     """Masks ID numbers in every log record: no full ID number in any log line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from .services.masking import mask_ids_in_text
-
-        try:
-            message = record.getMessage()
-        except Exception:  # pragma: no cover - malformed record, leave it
-            return True
-        masked = mask_ids_in_text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        mask_log_record(record)
         return True
 
 
 def _install_log_filter(app: Flask) -> None:
+    """Mask every log record at its creation (any logger, propagated or not, any handler added
+    later: gunicorn's access and error logs, werkzeug's request lines), and keep the filter on the
+    known loggers and handlers for records made without the factory (``logging.makeLogRecord``)."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "_ce_masking", False):
+
+        def masking_factory(*args, **kwargs):
+            return mask_log_record(factory(*args, **kwargs))
+
+        masking_factory._ce_masking = True
+        logging.setLogRecordFactory(masking_factory)
     flt = _MaskIdFilter()
     for name in ("", "werkzeug", "flask_appbuilder", "gunicorn.access", "gunicorn.error", app.logger.name):
-        logging.getLogger(name).addFilter(flt)
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _MaskIdFilter) for f in logger.filters):
+            logger.addFilter(flt)
     for h in logging.getLogger().handlers:
-        h.addFilter(flt)
+        if not any(isinstance(f, _MaskIdFilter) for f in h.filters):
+            h.addFilter(flt)

@@ -11,7 +11,11 @@ ce = AppGroup("ce", help="Continuing-education platform commands.")
 
 @ce.command("init")
 def init_command():
-    """Create or update the base role of every capacity (idempotent)."""
+    """Create or update the base role of every capacity (idempotent).
+
+    The system administrator's base-role matrix edits (``BaseRoleChoice``) are kept: a module level
+    it removed stays removed; module levels added by an upgrade get their default (granted). Every
+    custom organisation role is re-derived afterwards."""
     from .services.roles import sync_base_roles
 
     sm = current_app.appbuilder.sm

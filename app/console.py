@@ -9,6 +9,7 @@ from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import inspect as sa_inspect
 
 from .models import (
     Affiliation,
@@ -54,15 +55,92 @@ class ConsoleHome(_Guard, AdminIndexView):
         return self.render("ce/console_index.html")
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection): such text is
+# exported with a leading apostrophe, which spreadsheets show as text and do not evaluate.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_csv_cell(value):
+    """``value`` safe for a spreadsheet cell: text beginning like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _changes(model) -> str:
+    """The changed columns of ``model`` as ``name: old → new`` (what an edit did, for the audit row)."""
+    state = sa_inspect(model)
+    out = []
+    for attr in state.mapper.attrs:
+        if getattr(attr, "uselist", False):
+            continue  # collections (a region's children) are not edited here
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            out.append(f"{attr.key}: {_text(old)} → {_text(new)}")
+    return "; ".join(out)
+
+
+def _text(value) -> str:
+    return repr(value) if value is None or isinstance(value, (str, int, float, bool)) else repr(str(value))
+
+
+def _describe(model) -> str:
+    values = [f"{k}={getattr(model, k)!r}" for k in ("code", "name", "year") if hasattr(model, k)]
+    return ", ".join(values)
+
+
 class BaseDataView(_Guard, ModelView):
+    """Console table: create, edit, delete and export write an audit row in the same transaction;
+    the CSV export escapes cells a spreadsheet would run as formulas."""
+
     form_base_class = ConsoleForm
     can_view_details = True
     can_export = True
+    export_types = ["csv"]
     page_size = 50
     column_display_pk = False
     column_searchable_list = ("code", "name")
     column_list = ("code", "name", "enabled")
     column_labels = {"code": _l("Code"), "name": _l("Name"), "enabled": _l("Enabled")}
+
+    def _audit(self, trigger: str, model, comment: str) -> None:
+        from .acting import current_actor
+        from .services.audit_trail import record_event
+
+        record_event(
+            trigger, object_type=type(model).__name__, object_id=model.id, actor=current_actor(),
+            comment=comment, session=self.session,
+        )
+
+    def on_model_change(self, form, model, is_created):
+        """Before the commit of a create or edit: one audit row with the changed values."""
+        super().on_model_change(form, model, is_created)
+        changes = _changes(model)
+        if is_created:
+            self.session.flush()  # the new row's id
+        self._audit("console_create" if is_created else "console_edit", model, changes)
+
+    def on_model_delete(self, model):
+        """Before the commit of a delete: one audit row naming what was deleted."""
+        super().on_model_delete(model)
+        self._audit("console_delete", model, _describe(model))
+
+    def get_export_value(self, model, name):
+        return escape_csv_cell(super().get_export_value(model, name))
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """The export, audited (one row naming the table) before the file is streamed."""
+        if self.can_export and export_type in self.export_types:
+            from .acting import current_actor
+            from .services.audit_trail import record_event
+
+            record_event("export", object_type=self.model.__name__, actor=current_actor(),
+                         comment=f"console {export_type}", session=self.session)
+            self.session.commit()
+        return super().export(export_type)
 
 
 class RegionConsoleView(BaseDataView):

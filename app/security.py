@@ -10,7 +10,7 @@ from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBMod
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -19,7 +19,9 @@ from . import acting
 from .capacities import CAPACITIES, LABELS, ROLE_NAMES
 from .models import User
 from .services import captcha as captcha_service
-from .services.auth import MESSAGES, LoginError, authenticate
+from .services import totp
+from .services.auth import MESSAGES, LoginError, authenticate, clear_failures, is_locked, record_login, register_failure
+from .services.sessions import end_sessions
 
 
 class CapacityLoginForm(FlaskForm):
@@ -33,8 +35,16 @@ class CapacityLoginForm(FlaskForm):
         self.capacity.choices = [(c, LABELS[c]) for c in CAPACITIES]
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Authentication code"), validators=[DataRequired(), Length(max=24)])
+
+
 class CapacityLoginView(AuthDBView):
-    """Login with 用户类型 + ID number + password + captcha, and the SPEC's distinct messages."""
+    """Login with 用户类型 + ID number + password + captcha, and the SPEC's distinct messages.
+
+    A user with a second factor is not logged in after the password: the session only remembers the
+    pending user for a few minutes until ``/login/code/`` accepts a TOTP or recovery code.
+    """
 
     login_template = "ce/login.html"
 
@@ -45,8 +55,7 @@ class CapacityLoginView(AuthDBView):
         form = CapacityLoginForm()
         error = None
         if form.validate_on_submit():
-            expected = session.pop("ce_captcha", None)
-            if not captcha_service.matches(current_app.secret_key, expected, form.captcha.data):
+            if not captcha_service.consume(self.appbuilder.session, form.captcha.data):
                 form.captcha.errors = list(form.captcha.errors) + [str(MESSAGES["bad_captcha"])]
             else:
                 try:
@@ -57,11 +66,11 @@ class CapacityLoginView(AuthDBView):
                     error = exc
                 else:
                     next_url = get_safe_redirect(request.args.get("next", ""))
-                    session.clear()
-                    login_user(user, remember=False)
-                    acting.remember(actor)
-                    self.appbuilder.sm.update_user_auth_stat(user, True)
-                    return redirect(next_url)
+                    if totp.is_enrolled(user):
+                        session.clear()
+                        acting.begin_second_factor(user, actor, next_url)
+                        return redirect(url_for("CapacityLoginView.second_factor"))
+                    return self._complete_login(user, actor, next_url)
         form.captcha.data = ""
         return self.render_template(
             self.login_template,
@@ -72,8 +81,62 @@ class CapacityLoginView(AuthDBView):
             appbuilder=self.appbuilder,
         )
 
+    @expose("/login/code/", methods=["GET", "POST"])
+    def second_factor(self):
+        """Second step for a user with TOTP: a current code or a recovery code, each usable once;
+        wrong codes count towards the lockout like wrong passwords."""
+        db_session = self.appbuilder.session
+        pending = acting.pending_second_factor(lambda pk: db_session.get(User, pk) if isinstance(pk, int) else None)
+        if pending is None:
+            return redirect(url_for("CapacityLoginView.login"))
+        user, actor, next_url = pending
+        form = SecondFactorForm()
+        error = None
+        if form.validate_on_submit():
+            if is_locked(user):
+                error = LoginError("locked", MESSAGES["locked"])
+            elif totp.verify_second_factor(db_session, user, form.code.data):
+                clear_failures(db_session, user)
+                return self._complete_login(user, actor, next_url)
+            else:
+                locked = register_failure(db_session, user, actor.capacity)
+                record_login(db_session, "login_failed", user, actor.capacity, reason="bad_code")
+                db_session.commit()
+                error = LoginError("locked", MESSAGES["locked"]) if locked else LoginError("bad_code", MESSAGES["bad_code"])
+            if error.code == "locked":
+                session.pop(acting.PENDING_KEY, None)
+        form.code.data = ""
+        return self.render_template(
+            "ce/login_code.html",
+            title=_("Two-factor authentication"),
+            form=form,
+            error=error,
+            error_text=_format_error(error),
+            appbuilder=self.appbuilder,
+        )
+
+    def _complete_login(self, user, actor, next_url):
+        """Authenticate the session (password, captcha and any second factor passed) and audit it."""
+        session.clear()
+        login_user(user, remember=False)
+        acting.start_session(user, actor)
+        record_login(self.appbuilder.session, "login", user, actor.capacity, org_id=None if actor.is_person else actor.org_id)
+        self.appbuilder.sm.update_user_auth_stat(user, True)
+        self.appbuilder.session.commit()
+        if totp.required_for(actor.capacity) and not totp.is_enrolled(user):
+            return redirect(url_for("TotpView.setup"))
+        return redirect(next_url)
+
     @expose("/logout/", methods=["POST"])
     def logout(self):
+        """End this session and every other session and API token of the user (``end_sessions``)."""
+        if current_user.is_authenticated:
+            db_session = self.appbuilder.session
+            user = db_session.get(User, current_user.id)
+            if user is not None:
+                end_sessions(user)
+                record_login(db_session, "logout", user, session.get("ce_capacity"))
+                db_session.commit()
         logout_user()
         acting.forget()
         session.clear()
@@ -95,7 +158,8 @@ class NoSecurityApi(SecurityApi):
 
 
 class CEUserDBModelView(UserDBModelView):
-    """FAB's user admin for the system administrator, with the ID number and Chinese yes/no."""
+    """FAB's user admin, registered only with the developer flag ``CE_DEV_SECURITY_PAGES``
+    (``CESecurityManager.register_views``); with the ID number and Chinese yes/no."""
 
     list_columns = ["last_name", "first_name", "username", "email", "active", "roles"]
     search_columns = ["username", "first_name", "last_name", "email", "active"]
@@ -128,10 +192,50 @@ class CESecurityManager(SecurityManager):
     userdbmodelview = CEUserDBModelView
     rolemodelview = CERoleModelView
 
+    def register_views(self):
+        """FAB's login, API and the auth rate limit; FAB's raw user/role/permission pages (English
+        tokens such as ``can list on OrganizationView``, internal role names) only with the
+        developer flag ``CE_DEV_SECURITY_PAGES``. Without it they are not routed at all (404 for
+        everyone, the system administrator included), and have no menu entry: the system
+        administrator uses 用户管理 (``UserAdminView``) and 基础角色权限 (``RoleMatrixView``)."""
+        if current_app.config.get("CE_DEV_SECURITY_PAGES"):
+            return super().register_views()
+        if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
+            return None
+        self.appbuilder.add_api(self.security_api)
+        self.user_view = None  # no user admin page: nothing links to FAB's user info
+        self.auth_view = self.authdbview()
+        self.appbuilder.add_view_no_menu(self.auth_view)
+        if self.is_auth_limited:
+            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(self.auth_view.blueprint)
+        return None
+
     @property
     def auth_rate_limit(self) -> str:
         """Login POSTs per client address: FAB limits the auth view's blueprint with this."""
         return current_app.config.get("CE_LOGIN_RATE_LIMIT") or current_app.config["AUTH_RATE_LIMIT"]
+
+    # -- sessions that end (issue 10) -------------------------------------------------------
+
+    def create_login_manager(self, app):
+        """Flask-Login loads a session's user only while that session is current (see ``load_session_user``)."""
+        lm = super().create_login_manager(app)
+        lm.user_loader(self.load_session_user)
+        return lm
+
+    def load_session_user(self, pk):
+        """The user of a session cookie, or None (anonymous, on every page, FAB's included) when the
+        session was ended (logout, password change, disable, reset), idle too long or too old."""
+        user = self.load_user(pk)
+        if user is None or not acting.session_is_current(user):
+            acting.drop_login()
+            return None
+        return user
+
+    def before_request(self):
+        """FAB's hook (``g.user``), then the second-factor enrolment gate of ``acting``."""
+        g.user = current_user
+        return acting.require_second_factor()
 
     def get_user_roles(self, user):
         """Only the roles of the acting capacity.

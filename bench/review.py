@@ -132,6 +132,8 @@ class Snapshot:
                 "UPDATE declaration d SET state = s.state, step = s.step, handler_org_id = s.handler_org_id, "
                 "recognised_hours = s.recognised_hours, decided_at = s.decided_at FROM bench_decl s WHERE d.id = s.id"))
             conn.execute(text("DELETE FROM audit_log WHERE id > :m"), {"m": self.audit_max})
+            # The ids were pending when the snapshot was taken: none had a posting.
+            conn.execute(text("DELETE FROM hours_posting WHERE declaration_id = ANY(:ids)"), {"ids": self.ids})
             conn.execute(text(
                 "DELETE FROM hours_ledger l USING bench_keys k WHERE l.professional_id = k.professional_id "
                 "AND l.year = k.year AND l.subject_type = k.subject_type "

@@ -25,8 +25,11 @@ def test_not_found_is_a_generic_chinese_page(client):
     assert "Traceback" not in html
 
 
-def test_server_error_shows_no_internals(fresh_app):
+def test_server_error_shows_no_internals(fresh_app, caplog):
+    import logging
+
     app = fresh_app()
+    logging.getLogger().addHandler(caplog.handler)  # the migration's logging.fileConfig replaced the root handlers
 
     @app.route("/_boom_for_test")
     def boom():  # pragma: no cover - raises
@@ -37,6 +40,9 @@ def test_server_error_shows_no_internals(fresh_app):
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "secret internals" not in html and "Traceback" not in html
+    # The traceback is logged, with the ID number masked (message and exception text).
+    assert "unhandled error on /_boom_for_test" in caplog.text and "RuntimeError" in caplog.text
+    assert "410105199001020011" not in caplog.text and "410105********0011" in caplog.text
 
 
 def test_english_is_switchable(client):

@@ -12,7 +12,7 @@ from .reference import (  # noqa: F401
     UnitNature,
 )
 from .org import Department, Organization  # noqa: F401
-from .account import Membership, OrgRole, User, membership_role  # noqa: F401
+from .account import AdminInvitation, Membership, OrgRole, User, membership_role  # noqa: F401
 from .person import (  # noqa: F401
     AcademicTitleRecord,
     EducationRecord,
@@ -27,6 +27,7 @@ from .learning import (  # noqa: F401
     Declaration,
     DeclarationWindow,
     HoursLedger,
+    HoursPosting,
     PluginSetting,
     RequirementReduction,
     Subject,
@@ -34,4 +35,6 @@ from .learning import (  # noqa: F401
 from .training import TraineeResult, TrainingClass, TrainingPlan  # noqa: F401
 from .requests import ChangeItem, ChangeRequest, Deregistration, Transfer  # noqa: F401
 from .audit import AuditLog  # noqa: F401
+from .permissions import BaseRoleChoice  # noqa: F401
+from .security import CaptchaChallenge, TotpRecoveryCode  # noqa: F401
 from .common import SerialCounter  # noqa: F401

@@ -32,6 +32,13 @@ class CEUser(FabUser):
     # Bumped by ``services.sessions.end_sessions``: every session cookie and API token carrying an
     # older value is refused (logout, password change, disable, reset).
     session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
+    # Second factor (services/totp.py): base32 TOTP secret once enrolled (None = not enrolled), and
+    # the last accepted time step, so one code is never accepted twice.
+    totp_secret = Column(String(64))
+    totp_last_step = Column(Integer)
+    # Set with a one-time password (admin reset, new admin account): after this moment that password
+    # no longer signs in. Cleared when the user sets a password of its own.
+    temp_password_expires_at = Column(DateTime)
 
     @property
     def full_name(self) -> str:
@@ -58,6 +65,31 @@ class Membership(Model):
 
     def __repr__(self):
         return f"{self.user.full_name if self.user else ''} @ {self.org}"
+
+
+class AdminInvitation(Model):
+    """An organisation's invitation to an existing user to become one of its admins (管理员邀请).
+
+    It grants nothing while pending: the membership is created only when the invited user, logged
+    in, accepts it (``services.admins.accept_invitation``). ``role_ids`` are ``OrgRole`` ids of the
+    organisation, given to the membership on acceptance.
+    """
+
+    __tablename__ = "admin_invitation"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user = relationship(CEUser, foreign_keys=[user_id])
+    org_id = Column(Integer, ForeignKey("organization.id"), nullable=False, index=True)
+    org = relationship("Organization")
+    invited_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    invited_by = relationship(CEUser, foreign_keys=[invited_by_id])
+    role_ids = Column(JSON, nullable=False, default=list)
+    # pending / accepted / declined / withdrawn
+    status = Column(String(16), nullable=False, default="pending")
+    created = created_at()
+    decided_at = Column(DateTime)
+
+    __table_args__ = (UniqueConstraint("user_id", "org_id", name="uq_admin_invitation_user_org"),)
 
 
 class OrgRole(Model):

@@ -127,6 +127,26 @@ class HoursLedger(Model):
     )
 
 
+class HoursPosting(Model):
+    """One finally approved declaration's hours as posted to the ledger. The unique declaration id
+    makes a second posting of the same declaration fail on every database (a racing second final
+    approval is refused); annulling the declaration deletes its posting and takes the hours back out.
+    ``HoursLedger`` stays the running total per person, year and subject type."""
+
+    __tablename__ = "hours_posting"
+    __scope__ = {"org": "professional.org_id", "person": "professional_id"}
+    id = Column(Integer, primary_key=True)
+    declaration_id = Column(Integer, ForeignKey("declaration.id", ondelete="CASCADE"), nullable=False)
+    professional_id = Column(Integer, ForeignKey("professional.id"), nullable=False, index=True)
+    professional = relationship("Professional")
+    year = Column(Integer, nullable=False)
+    subject_type = Column(String(16), nullable=False)
+    hours = Column(Numeric(6, 1), nullable=False)
+    created = created_at()
+
+    __table_args__ = (UniqueConstraint("declaration_id", name="uq_hours_posting_declaration"),)
+
+
 class DeclarationWindow(Model):
     """A past year an HR bureau opened for one professional's declarations (补报), until a date."""
 

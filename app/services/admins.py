@@ -4,20 +4,33 @@ Every command takes the acting admin explicitly, validates everything first (rai
 with translatable messages, nothing written), then writes in one transaction with an audit row.
 Only the super admin (超级管理员) of an organisation manages its own admins and roles; sub-units are
 managed by any organisation above them (its scope), through the sub-unit pages.
+
+An existing user from elsewhere is never made an admin directly: the super admin sends an
+invitation (``AdminInvitation``) that grants nothing until the invited user, logged in, accepts it
+(issue 10: adding anyone by ID number and name put them within reach of the password reset).
+A new admin account gets a random one-time password, shown once to the super admin.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..models import AuditLog, Membership, Organization, OrgRole, Professional, User
-from ..models.common import APPROVED
+from ..models import AdminInvitation, AuditLog, Membership, Organization, OrgRole, Professional, User
+from ..models.common import APPROVED, utcnow
+from .audit_trail import record_event
 from .auth import find_user
-from .passwords import reset_value
+from .passwords import mail_one_time_password, set_one_time_password
 from .scope import Actor, like_prefix
+
+# AdminInvitation.status values.
+INVITED = "pending"
+ACCEPTED = "accepted"
+DECLINED = "declined"
+WITHDRAWN = "withdrawn"
 
 MESSAGES = {
     "not_super": _l("Only the super administrator of this organisation can manage administrators and roles."),
@@ -33,6 +46,10 @@ MESSAGES = {
     "subunit_admin": _l("This administrator does not belong to one of your sub-units."),
     "subunit_super": _l("The super administrator of a sub-unit cannot be removed."),
     "nothing": _l("No administrator selected."),
+    "sysadmin": _l("A system administrator cannot become an administrator of an organisation."),
+    "invited": _l("This person has already been invited; the invitation is waiting for their answer."),
+    "invitation": _l("This invitation does not exist or has already been answered."),
+    "org_closed": _l("This organisation can no longer take new administrators."),
 }
 
 
@@ -138,32 +155,144 @@ def _already(session, actor: Actor, user: Optional[User]) -> bool:
 # -- adding admins -------------------------------------------------------------------------------
 
 
-def add_existing_user(session, actor: Actor, id_number: str, name: str, org_role_ids=()) -> Membership:
-    """Make an existing user (ID number and name must both match) an admin of the actor's organisation.
+def invite_existing_user(session, actor: Actor, id_number: str, name: str, org_role_ids=()) -> AdminInvitation:
+    """Invite an existing user (ID number and name must both match) to become an admin of the
+    actor's organisation.
 
-    Guarantees: only the super admin may do it; the user gets no super-admin right; only the
-    organisation's own roles are assigned; audited; nothing written on any error.
+    Guarantees: only the super admin may invite; never a system administrator; the invitation
+    grants nothing (no membership, no login capacity, no reach for password resets) until the
+    invited user accepts it (``accept_invitation``); only the organisation's own roles are noted
+    for it; audited; nothing written on any error.
     """
     require_super(session, actor)
     errors = {}
     user = find_user(session, id_number)
+    invitation = None
     if user is None or user.full_name != (name or "").strip():
         errors["id_number"] = MESSAGES["no_user"]
+    elif user.is_sysadmin:
+        errors["id_number"] = MESSAGES["sysadmin"]
     elif _already(session, actor, user):
         errors["id_number"] = MESSAGES["already"]
+    else:
+        invitation = session.execute(
+            select(AdminInvitation).where(AdminInvitation.user_id == user.id, AdminInvitation.org_id == actor.org_id)
+        ).scalar_one_or_none()
+        if invitation is not None and invitation.status == INVITED:
+            errors["id_number"] = MESSAGES["invited"]
     roles = _own_roles(session, actor, org_role_ids)
     if errors:
         raise AdminError(next(iter(errors.values())), errors)
-    m = _new_membership(session, actor, user, roles, "existing")
+    if invitation is None:  # one row per user and organisation: an answered one is renewed
+        invitation = AdminInvitation(user_id=user.id, org_id=actor.org_id)
+        session.add(invitation)
+    invitation.status = INVITED
+    invitation.role_ids = [r.id for r in roles]
+    invitation.invited_by_id = actor.user_id
+    invitation.created = utcnow()
+    invitation.decided_at = None
+    session.flush()
+    _audit(session, actor, "admin_invitation", invitation.id, "invite_admin", user.full_name)
+    _commit(session)
+    return invitation
+
+
+def pending_invitations(session, actor: Actor) -> list[AdminInvitation]:
+    """The actor's organisation's invitations still waiting for an answer, oldest first."""
+    return list(
+        session.execute(
+            select(AdminInvitation)
+            .where(AdminInvitation.org_id == actor.org_id, AdminInvitation.status == INVITED)
+            .order_by(AdminInvitation.id)
+        ).scalars()
+    )
+
+
+def withdraw_invitation(session, actor: Actor, invitation_id) -> AdminInvitation:
+    """The super admin withdraws a pending invitation of its organisation; audited."""
+    require_super(session, actor)
+    inv = _invitation(session, invitation_id)
+    if inv is None or inv.org_id != actor.org_id or inv.status != INVITED:
+        raise AdminError(MESSAGES["invitation"])
+    inv.status = WITHDRAWN
+    inv.decided_at = utcnow()
+    _audit(session, actor, "admin_invitation", inv.id, "withdraw_invitation", inv.user.full_name if inv.user else "")
+    _commit(session)
+    return inv
+
+
+def _invitation(session, invitation_id) -> Optional[AdminInvitation]:
+    try:
+        return session.get(AdminInvitation, int(invitation_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def my_invitations(session, actor: Actor) -> list[AdminInvitation]:
+    """The pending invitations addressed to the logged-in user (whatever capacity it acts in)."""
+    return list(
+        session.execute(
+            select(AdminInvitation)
+            .where(AdminInvitation.user_id == actor.user_id, AdminInvitation.status == INVITED)
+            .order_by(AdminInvitation.id)
+        ).scalars()
+    )
+
+
+def _my_pending(session, actor: Optional[Actor], invitation_id) -> AdminInvitation:
+    inv = _invitation(session, invitation_id)
+    if actor is None or inv is None or inv.user_id != actor.user_id or inv.status != INVITED:
+        raise AdminError(MESSAGES["invitation"])
+    return inv
+
+
+def accept_invitation(session, actor: Actor, invitation_id) -> Membership:
+    """The invited user (``actor.user_id``) accepts: it becomes an approved, enabled, ordinary admin
+    of the organisation with the invitation's roles that still exist.
+
+    Guarantees: only the invited user itself can accept, once; never a system administrator; not
+    for an organisation that is no longer approved; audited; nothing written on any error.
+    """
+    inv = _my_pending(session, actor, invitation_id)
+    user = session.get(User, actor.user_id)
+    if user is None or user.is_sysadmin:
+        raise AdminError(MESSAGES["sysadmin"])
+    if inv.org is None or inv.org.status != APPROVED:
+        raise AdminError(MESSAGES["org_closed"])
+    if session.execute(select(Membership.id).where(Membership.user_id == user.id, Membership.org_id == inv.org_id)).first():
+        raise AdminError(MESSAGES["already"])
+    ids = [int(i) for i in (inv.role_ids or []) if str(i).isdigit()]
+    roles = (
+        list(session.execute(select(OrgRole).where(OrgRole.id.in_(ids), OrgRole.org_id == inv.org_id)).scalars()) if ids else []
+    )
+    m = Membership(user=user, org_id=inv.org_id, is_super=False, status=APPROVED, enabled=True)
+    session.add(m)
+    m.roles = [r.role for r in roles]
+    inv.status = ACCEPTED
+    inv.decided_at = utcnow()
+    session.flush()
+    record_event("accept_invitation", object_type="membership", object_id=m.id, user_id=user.id, org_id=inv.org_id, session=session)
     _commit(session)
     return m
 
 
-def add_new_user(session, actor: Actor, data: dict, org_role_ids=()) -> Membership:
+def decline_invitation(session, actor: Actor, invitation_id) -> AdminInvitation:
+    """The invited user declines: nothing is granted; audited. Only the invited user itself can."""
+    inv = _my_pending(session, actor, invitation_id)
+    inv.status = DECLINED
+    inv.decided_at = utcnow()
+    record_event("decline_invitation", object_type="admin_invitation", object_id=inv.id, user_id=actor.user_id, org_id=inv.org_id, session=session)
+    _commit(session)
+    return inv
+
+
+def add_new_user(session, actor: Actor, data: dict, org_role_ids=()) -> tuple[Membership, str]:
     """Create a user (ID number validated as in registration) and make it an admin.
 
-    The initial password is the last six characters of the ID number and must be changed at the
-    first login (as after an admin reset). Guarantees as ``add_existing_user``.
+    Returns the membership and the account's random one-time password, to be shown once to the
+    creating super admin (mailed to the new admin where mail is configured). As after an admin
+    reset it expires after 72 hours and must be changed at the first login. Guarantees otherwise
+    as ``invite_existing_user``; nothing written on any error.
     """
     from .registration import E, _check_id, _check_mobile_email, _check_name, _fill_user, _find_user
 
@@ -179,25 +308,37 @@ def add_new_user(session, actor: Actor, data: dict, org_role_ids=()) -> Membersh
         raise AdminError(next(iter(errors.values())), errors)
     user = User()
     session.add(user)
-    _fill_user(user, idn, name, reset_value(idn), mobile, email, (data.get("phone") or "").strip()[:32])
-    user.must_change_password = True
+    # _fill_user hashes a password: a random throw-away one, replaced at once by the one-time password.
+    _fill_user(user, idn, name, secrets.token_urlsafe(24), mobile, email, (data.get("phone") or "").strip()[:32])
+    value = set_one_time_password(user)
     session.flush()
     m = _new_membership(session, actor, user, roles, "new")
     _commit(session)
-    return m
+    mail_one_time_password(user, value)
+    return m, value
 
 
-def own_professionals(session, actor: Actor, q: str = "", limit: int = 20) -> list[Professional]:
-    """Approved professionals of the actor's own unit matching ``q`` (name or ID number prefix)."""
+def own_professionals(session, actor: Actor, q: str = "", limit: int = 20, full_id: bool = False) -> list[Professional]:
+    """Approved professionals of the actor's own unit matching ``q``: a part of the name, or the ID number.
+
+    The ID number matches by prefix only when ``full_id`` (the actor may see full ID numbers);
+    otherwise only the exact full number matches, so a masked list cannot be undone digit by digit.
+    """
     stmt = select(Professional).where(Professional.org_id == actor.org_id, Professional.status == APPROVED)
     q = (q or "").strip()
     if q:
-        stmt = stmt.where((Professional.name.contains(q, autoescape=True)) | (func.upper(Professional.id_number).startswith(q.upper(), autoescape=True)))
+        id_match = (
+            func.upper(Professional.id_number).startswith(q.upper(), autoescape=True)
+            if full_id
+            else func.upper(Professional.id_number) == q.upper()
+        )
+        stmt = stmt.where(Professional.name.contains(q, autoescape=True) | id_match)
     return list(session.execute(stmt.order_by(Professional.name, Professional.id).limit(limit)).scalars())
 
 
 def add_professional(session, actor: Actor, professional_id, org_role_ids=()) -> Membership:
-    """Make one of the unit's own approved professionals an admin. Guarantees as ``add_existing_user``."""
+    """Make one of the unit's own approved professionals an admin (they are already the unit's own people,
+    so no invitation). Guarantees: only the super admin; own roles only; audited; nothing written on error."""
     require_super(session, actor)
     errors = {}
     try:

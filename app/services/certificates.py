@@ -21,7 +21,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -32,8 +31,10 @@ from ..models.common import utcnow
 from ..models.org import HR, PROVINCE
 from ..plugins import get_certificate_template, template_for
 from . import pdf
+from .audit_trail import record_event
 from .completion import merge_refusal, year_results
 from .masking import mask_id_number
+from .public_urls import public_url
 from .requirements import rules_for_year
 from .scope import Actor, scope_clause, visible
 
@@ -107,13 +108,9 @@ def mask_name(name: str) -> str:
 
 
 def _verify_url(code: str) -> str:
-    base = current_app.config.get("CE_PUBLIC_BASE_URL")
-    path = url_for("CertificateVerifyView.verify", code=code) if has_request_context() else f"/verify/{code}"
-    if base:
-        return base.rstrip("/") + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return path
+    """The public verification link of ``code`` (QR code and printed link): always on the configured
+    public address, never on the Host of the request that issued it (a client chooses that header)."""
+    return public_url(f"/verify/{code}")
 
 
 def _content(professional: Professional, results, layout: str) -> dict:
@@ -222,13 +219,29 @@ def _render_recording_hash(cert: Certificate) -> bytes:
     return data
 
 
+# Audit triggers of a print (one row per certificate printed, written with the print's commit).
+PRINT_SINGLE = "print"
+PRINT_MERGED = "print_merged"
+PRINT_BULK = "print_bulk"
+
+
+def _audit_print(actor: Actor, cert: Certificate, trigger: str, comment: str = "") -> None:
+    years = str(cert.year_from) if cert.year_from == cert.year_to else f"{cert.year_from}-{cert.year_to}"
+    record_event(
+        trigger, object_type="certificate", object_id=cert.id, actor=actor,
+        comment=f"professional {cert.professional_id}, {years}" + (f", {comment}" if comment else ""),
+    )
+
+
 def print_own(actor: Actor, year_from: int, year_to: int, layout: str) -> tuple[Certificate, bytes]:
-    """The professional's own certificate (issued or reprinted) and its PDF; commits."""
+    """The professional's own certificate (issued or reprinted) and its PDF; commits with one audit
+    row (``print`` or ``print_merged``)."""
     professional = db.session.get(Professional, actor.person_id) if actor and actor.is_person else None
     if professional is None:
         raise CertificateRefused("not_found", MESSAGES["not_found"])
     cert = issue(professional, year_from, year_to, layout, with_pdf=False)
     data = _render_recording_hash(cert)
+    _audit_print(actor, cert, PRINT_MERGED if layout == MERGED else PRINT_SINGLE)
     db.session.commit()
     return cert, data
 
@@ -264,7 +277,8 @@ def _in_scope(actor: Actor, ids: Iterable) -> list[Professional]:
 def print_for_people(actor: Actor, ids: Iterable, year: int) -> tuple[list[Certificate], bytes]:
     """One PDF with the ``year`` certificate of each professional ``ids`` (one page each), for an
     admin whose scope holds them all. All or nothing: any id outside the scope, or a person whose year
-    is not passed, refuses the whole print and writes nothing. Commits the issued certificates."""
+    is not passed, refuses the whole print and writes nothing. Commits the issued certificates with one
+    ``print_bulk`` audit row per certificate."""
     people = _in_scope(actor, ids)
     certs = []
     rules = {year: rules_for_year(year)}
@@ -281,6 +295,8 @@ def print_for_people(actor: Actor, ids: Iterable, year: int) -> tuple[list[Certi
         data = _render_recording_hash(certs[0])
     else:
         data = pdf.render_many([(_template(c), c.inputs) for c in certs])
+    for cert in certs:
+        _audit_print(actor, cert, PRINT_BULK, f"{len(certs)} in one print")
     db.session.commit()
     return certs, data
 

@@ -9,8 +9,23 @@ from ..models import ChangeRequest, Declaration, Deregistration, Professional, T
 from .scope import Actor, scope_clause
 
 
-def waiting_counts(session, actor: Actor) -> list[tuple[str, int]]:
-    """(label, count) pairs of items waiting for the actor; counts are scoped by the one predicate."""
+# The page (permission, view) each admin count opens: a count shows only to an actor who may open it.
+COUNT_PAGES = {
+    "declarations": ("can_list", "HoursReviewView"),
+    "professionals": ("can_list", "RegistrationReviewView"),
+    "changes": ("can_list", "ChangeRequestView"),
+    "deregistrations": ("can_list", "DeregistrationReviewView"),
+    "transfers": ("can_list", "TransferView"),
+}
+
+
+def waiting_counts(session, actor: Actor, allowed=None) -> list[tuple[str, int]]:
+    """(label, count) pairs of items waiting for the actor; counts are scoped by the one predicate.
+
+    ``allowed(permission, view)`` tells whether the actor's acting roles open a page: an admin's
+    count is left out (not even computed) unless its roles open the page that handles it.
+    """
+    allowed = allowed or (lambda _perm, _view: True)
     if actor.is_person:
         mine = session.scalar(
             select(func.count()).select_from(Declaration).where(
@@ -23,31 +38,19 @@ def waiting_counts(session, actor: Actor) -> list[tuple[str, int]]:
         return [(_l("My declarations under review"), mine or 0), (_l("My drafts"), drafts or 0)]
     if actor.is_global:
         return []
-    out = []
-    out.append((
-        _l("Hours declarations to review"),
-        session.scalar(
-            select(func.count()).select_from(Declaration).where(
-                Declaration.handler_org_id == actor.org_id, Declaration.state == "pending"
-            )
-        ) or 0,
-    ))
-    out.append((
-        _l("Professionals awaiting approval"),
-        session.scalar(
-            select(func.count()).select_from(Professional).where(
-                Professional.org_id == actor.org_id, Professional.status == "pending"
-            )
-        ) or 0,
-    ))
-    for label, model in (
-        (_l("Change requests to review"), ChangeRequest),
-        (_l("Deregistrations to review"), Deregistration),
-    ):
-        out.append((label, session.scalar(
-            select(func.count()).select_from(model).where(model.handler_org_id == actor.org_id, model.state == "pending")
-        ) or 0))
-    out.append((_l("Transfers to accept"), session.scalar(
-        select(func.count()).select_from(Transfer).where(Transfer.to_org_id == actor.org_id, Transfer.state == "pending")
-    ) or 0))
-    return out
+    def count(model, *where) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    queries = (
+        ("declarations", _l("Hours declarations to review"),
+         lambda: count(Declaration, Declaration.handler_org_id == actor.org_id, Declaration.state == "pending")),
+        ("professionals", _l("Professionals awaiting approval"),
+         lambda: count(Professional, Professional.org_id == actor.org_id, Professional.status == "pending")),
+        ("changes", _l("Change requests to review"),
+         lambda: count(ChangeRequest, ChangeRequest.handler_org_id == actor.org_id, ChangeRequest.state == "pending")),
+        ("deregistrations", _l("Deregistrations to review"),
+         lambda: count(Deregistration, Deregistration.handler_org_id == actor.org_id, Deregistration.state == "pending")),
+        ("transfers", _l("Transfers to accept"),
+         lambda: count(Transfer, Transfer.to_org_id == actor.org_id, Transfer.state == "pending")),
+    )
+    return [(label, query()) for key, label, query in queries if allowed(*COUNT_PAGES[key])]

@@ -13,7 +13,8 @@ from typing import Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ..capacities import CE_BASE, COMPETENT, EMPLOYER
 from ..extensions import db
@@ -30,6 +31,7 @@ from ..models import (
 from ..models.common import APPROVED
 from ..models.learning import PROFESSIONAL, PUBLIC, SUBJECT_TYPES
 from ..plugins import HoursContext, get_learning_form
+from ..workflows.base import Reviewed, own_person_id, write_lock
 from ..workflows.declaration import (
     DRAFT,
     MAX_HOURS,
@@ -37,7 +39,7 @@ from ..workflows.declaration import (
     DeclarationError,
     check_review_input,
     fire,
-    post_ledger,
+    post_hours,
 )
 from ..workflows.declaration import history as _history
 from .requirements import requirement_for
@@ -86,6 +88,14 @@ E = {
     ),
     "trigger": _l("Unknown review action."),
     "review_hours": _l("Declaration %(id)s: %(message)s"),
+    "own": _l(
+        "You cannot review your own declaration. Another administrator of your organisation or the "
+        "superior organisation must review it."
+    ),
+    "already_counted": _l(
+        "Some of the selected declarations were approved at the same time by someone else and their hours "
+        "are already counted. Nothing was changed; please reload the list."
+    ),
 }
 
 
@@ -312,6 +322,8 @@ def save_declaration(
     if errors:
         raise DeclarationInvalid(errors)
     stored: list[str] = []
+    if obj is not None and checked:
+        _lock_for_evidence(obj, len(checked))
     try:
         if obj is None:
             obj = Declaration(professional_id=person.id, org_id=person.org_id, state=DRAFT, route=[], step=0)
@@ -334,6 +346,22 @@ def save_declaration(
             delete_upload(rel)
         raise
     return obj
+
+
+def _lock_for_evidence(obj: Declaration, adding: int) -> None:
+    """Lock the draft ``obj`` (SQLite: the write lock; PostgreSQL: its row, ``FOR UPDATE``), then count
+    its attachments again: parallel uploads to one declaration are attached one after the other and
+    never pass ``MAX_EVIDENCE``. Raises ``DeclarationInvalid`` (transaction rolled back) when the draft
+    is gone, is no longer a draft or the new files would pass the limit."""
+    write_lock()
+    locked = _lock([obj.id])
+    if not locked or locked[0].state != DRAFT:
+        db.session.rollback()
+        raise DeclarationInvalid({"declaration": E["not_draft"]})
+    have = db.session.scalar(select(func.count(Attachment.id)).where(Attachment.declaration_id == obj.id)) or 0
+    if have + adding > MAX_EVIDENCE:
+        db.session.rollback()
+        raise DeclarationInvalid({"evidence": str(E["evidence_max"]) % {"n": MAX_EVIDENCE}})
 
 
 def submit(actor: Actor, declaration_id) -> Declaration:
@@ -366,6 +394,7 @@ def revoke(actor: Actor, declaration_id) -> Declaration:
     Commits. Raises ``DeclarationInvalid`` (not the actor's own) or ``DeclarationError`` (refused by
     the workflow); nothing changes then."""
     obj = _own(actor, declaration_id)
+    write_lock()
     locked = _lock([obj.id])
     obj = locked[0] if locked else obj
     try:
@@ -378,15 +407,17 @@ def revoke(actor: Actor, declaration_id) -> Declaration:
 
 
 def annul(actor: Actor, declaration_id, comment: str) -> Declaration:
-    """The final reviewer annuls (撤销认定) an approved declaration with a reason: its hours leave the
-    ledger and every certificate covering its year is revoked, in one transaction. Raises
-    ``DeclarationInvalid`` (not visible) or ``DeclarationError`` (not the final reviewer, no reason);
-    nothing changes then. Commits."""
+    """The final reviewer annuls (撤销认定) an approved declaration with a reason: its posting is deleted,
+    its hours leave the ledger (once, even when two reviewers annul at the same moment: the row is
+    locked, on SQLite the database) and every certificate covering its year is revoked, in one
+    transaction. Raises ``DeclarationInvalid`` (not visible) or ``DeclarationError`` (not the final
+    reviewer, no reason, the reviewer's own declaration); nothing changes then. Commits."""
     from .certificates import revoke_covering
 
     obj = visible_declaration(actor, declaration_id)
     if obj is None:
         raise DeclarationInvalid({"declaration": E["not_found"]})
+    write_lock()
     locked = _lock([obj.id])
     obj = locked[0] if locked else obj
     try:
@@ -542,16 +573,20 @@ def review(
     trigger: str,
     comment: str = "",
     recognised_hours: Optional[dict] = None,
-) -> list[Declaration]:
+) -> Reviewed:
     """Approve or reject the declarations ``ids`` waiting for the actor's organisation, all or none.
-    Commits once; returns them in the order of ``ids``.
+    Commits once; returns them in the order of ``ids`` (a ``Reviewed`` list).
 
     Guarantees: validates first — the trigger is approve/reject; a rejection has a comment (≤ 1000);
     recognised hours (``{id: hours}``) are 0–999.9 and, where they differ from the requested hours, the
     comment gives the reason; every id is pending with ``handler_org_id`` = the actor's organisation
-    after the rows are locked (``SELECT … FOR UPDATE``), so two reviewers acting at once cannot both
-    move the same declaration. Any failure raises ``DeclarationInvalid`` and changes nothing. Then
-    fires the workflow per row, inserts the audit rows and posts the ledger in bulk.
+    after the rows are locked (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the database write lock
+    taken before reading), so two reviewers acting at once cannot both move the same declaration.
+    Declarations of the reviewer's own person are never decided: they are left out and listed in
+    ``skipped_own``; when nothing else is left the review is refused. Any failure raises
+    ``DeclarationInvalid`` and changes nothing. Then fires the workflow per row, inserts the audit
+    rows, the hours postings (unique per declaration: a declaration counted already refuses the
+    whole review) and the ledger increments in bulk.
     """
     if trigger not in ("approve", "reject"):
         raise DeclarationInvalid({"trigger": E["trigger"]})
@@ -560,11 +595,20 @@ def review(
         raise DeclarationInvalid({"ids": E["nothing_selected"]})
     if actor is None or actor.is_person or actor.org_id is None:
         raise DeclarationInvalid({"ids": str(E["not_pending"]) % {"n": len(pks)}})
+    write_lock()
     rows = _lock(pks)
     fit = [r for r in rows if r.state == PENDING and r.handler_org_id == actor.org_id]
     if len(fit) != len(pks):
         db.session.rollback()
         raise DeclarationInvalid({"ids": str(E["not_pending"]) % {"n": len(pks) - len(fit)}})
+    own = own_person_id(actor)
+    skipped = [r.id for r in fit if own is not None and r.professional_id == own]
+    if skipped:
+        if len(skipped) == len(fit):
+            db.session.rollback()
+            raise DeclarationInvalid({"ids": E["own"]})
+        fit = [r for r in fit if r.professional_id != own]
+        pks = [p for p in pks if p not in set(skipped)]
     hours = {int(k): v for k, v in (recognised_hours or {}).items() if v is not None and v != ""}
     errors: dict = {}
     for obj in fit:
@@ -582,20 +626,33 @@ def review(
     by_id = {r.id: r for r in fit}
     ordered = [by_id[p] for p in pks]
     audit_rows: list[dict] = []
-    ledger: dict = {}
+    postings: list[dict] = []
     try:
         for obj in ordered:
             fire(obj, trigger, actor=actor, comment=comment, recognised_hours=hours.get(obj.id),
-                 audit_rows=audit_rows, ledger=ledger)
+                 audit_rows=audit_rows, postings=postings, own_person=own)
         db.session.flush()
+        post_hours(postings)
         if audit_rows:
             db.session.execute(insert(AuditLog), audit_rows)
-        post_ledger(ledger)
         db.session.commit()
+    except IntegrityError:
+        # A posting exists already: another final approval of one of these rows won the race.
+        db.session.rollback()
+        raise DeclarationInvalid({"ids": E["already_counted"]}) from None
     except Exception:
         db.session.rollback()
         raise
-    return ordered
+    return Reviewed(ordered, skipped)
+
+
+def skipped_message(n: int) -> str:
+    """The translated note of a bulk review that left out ``n`` declarations of the reviewer's own person."""
+    return _(
+        "%(n)d of the selected declarations are your own and were skipped: another administrator of your "
+        "organisation or the superior organisation must review them.",
+        n=n,
+    )
 
 
 # ---------------------------------------------------------------- reading

@@ -40,7 +40,7 @@ from ..models import (
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
 from .certificate_numbers import format_number, sync_counter
 from .identifiers import is_valid_credit_code, is_valid_id_number, make_credit_code, make_id_number
-from ..workflows.declaration import post_ledger
+from ..workflows.declaration import post_ledger, record_postings
 from .routing import route_for
 
 APP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -513,8 +513,9 @@ def _load(session) -> None:
             key = (me.id, year, subject_type)
             ledger[key] = ledger.get(key, Decimal(0)) + Decimal(hours)
     session.flush()
-    # Approved hours count through the ledger, exactly as a final approval posts them.
+    # Approved hours count through the ledger and one posting each, exactly as a final approval posts them.
     post_ledger(ledger)
+    record_postings()
 
 
 def specs_industry(specs, key) -> str | None:

@@ -13,6 +13,7 @@ MESSAGES = {
     "parent": _l("Choose an enabled department of your own organisation as the superior department."),
     "cycle": _l("A department cannot be placed under itself or one of its own sub-departments."),
     "in_use": _l("This department still has sub-departments or professionals: disable it instead."),
+    "member": _l("Choose a department of the professional's own employer."),
 }
 
 MAX_DEPTH = 32
@@ -49,11 +50,20 @@ def check_parent(dept: Department, parent: Optional[Department]) -> None:
     """
     if parent is None:
         return
-    org_id = dept.org_id if dept.org_id is not None else (dept.org.id if dept.org is not None else None)
-    if parent.org_id != org_id or not parent.enabled:
+    if parent is dept or (dept.id is not None and parent.id == dept.id):
+        raise DepartmentError(MESSAGES["cycle"])
+    org_id = dept.org.id if dept.org is not None else dept.org_id
+    if org_id is None or parent.org_id != org_id or not parent.enabled:
         raise DepartmentError(MESSAGES["parent"])
     if dept.id is not None and any(a.id == dept.id for a in ancestors(parent)):
         raise DepartmentError(MESSAGES["cycle"])
+
+
+def check_member_department(person) -> None:
+    """Raise ``DepartmentError`` unless ``person``'s department (if any) belongs to its own employer."""
+    dept = person.department
+    if dept is not None and dept.org_id != person.org_id:
+        raise DepartmentError(MESSAGES["member"])
 
 
 def check_delete(session, dept: Department) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from ..extensions import db
 from ..models import AuditLog, ChangeRequest, Declaration, Deregistration, Organization, Professional, Transfer
 from ..models.common import APPROVED, PENDING, REJECTED, WITHDRAWN
+from ..workflows.base import Reviewed, write_lock
 from ..workflows.deregistration import (
     DEREGISTERED,
     ORG_KIND,
@@ -73,6 +74,10 @@ E = {
     "merge_target": _l("Choose an approved organisation of the same type to merge into (not this organisation)."),
     "not_found": _l("The request was not found or is not addressed to your organisation."),
     "nothing_selected": _l("Select at least one request."),
+    "own": _l(
+        "You cannot review your own deregistration request or one you applied for. Another administrator "
+        "of your organisation must review it."
+    ),
 }
 
 PENDING_ITEM_LABELS = {
@@ -479,14 +484,18 @@ def history(obj: Deregistration) -> list[AuditLog]:
     )
 
 
-def _addressed(actor: Actor, ids: Iterable) -> list[Deregistration]:
+def _addressed(actor: Actor, ids: Iterable, lock: bool = False) -> list[Deregistration]:
     try:
         wanted = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
         raise DeregistrationInvalid({"ids": E["not_found"]}) from None
     if not wanted:
         raise DeregistrationInvalid({"ids": E["nothing_selected"]})
-    found = inbox_query(actor).filter(Deregistration.id.in_(wanted)).all()
+    query = inbox_query(actor).filter(Deregistration.id.in_(wanted))
+    if lock:
+        write_lock()
+        query = query.with_for_update(of=Deregistration).populate_existing()
+    found = query.all()
     if len(found) != len(wanted):
         raise DeregistrationInvalid({"ids": E["not_found"]})
     return found
@@ -503,17 +512,52 @@ def _final_blockers(obj: Deregistration) -> dict:
     return org_blockers(obj.org, exclude_id=obj.id)
 
 
-def review(actor: Actor, ids: Iterable, trigger: str, reason: Optional[str] = None) -> list[Deregistration]:
+def own_ids(actor: Actor, rows: list[Deregistration]) -> set[int]:
+    """Which of ``rows`` are the actor's own: a person request of its user's professional profile, or
+    an organisation request its user applied for (the "apply" audit row). Two queries at most."""
+    if actor is None or actor.user_id is None or not rows:
+        return set()
+    out: set[int] = set()
+    person_rows = [r for r in rows if r.kind == PERSON_KIND]
+    if person_rows:
+        mine = db.session.scalar(select(Professional.id).where(Professional.user_id == actor.user_id))
+        out |= {r.id for r in person_rows if mine is not None and r.professional_id == mine}
+    org_ids = [r.id for r in rows if r.kind == ORG_KIND]
+    if org_ids:
+        out |= set(db.session.scalars(select(AuditLog.object_id).where(
+            AuditLog.object_type == "deregistration", AuditLog.trigger == "apply",
+            AuditLog.object_id.in_(org_ids), AuditLog.actor_user_id == actor.user_id,
+        )))
+    return out
+
+
+def skipped_message(n: int) -> str:
+    """The translated note of a bulk review that left out ``n`` of the reviewer's own requests."""
+    return _(
+        "%(n)d of the selected requests are your own and were skipped: another administrator of your "
+        "organisation must review them.",
+        n=n,
+    )
+
+
+def review(actor: Actor, ids: Iterable, trigger: str, reason: Optional[str] = None) -> Reviewed:
     """Approve or reject one or several requests waiting for the actor's organisation. Commits.
 
-    Guarantees: every id is pending with ``handler_org_id`` = the actor's organisation and in its scope,
-    otherwise nothing changes (``DeregistrationInvalid``); a rejection needs a reason; a final approval
-    is refused while the person or organisation still has items under review (or, for an
-    organisation, professionals or sub-units); all requests are decided in one transaction.
+    Guarantees: every id is pending with ``handler_org_id`` = the actor's organisation and in its scope
+    once the rows are locked (PostgreSQL: ``FOR UPDATE``; SQLite: the write lock taken before
+    reading), otherwise nothing changes (``DeregistrationInvalid``); a rejection needs a reason; a
+    final approval is refused while the person or organisation still has items under review (or, for
+    an organisation, professionals or sub-units); the reviewer's own requests (``own_ids``) are never
+    decided: they are left out and listed in ``skipped_own`` (refused when nothing else is left); all
+    requests are decided in one transaction. Returns a ``Reviewed`` list.
     """
     if trigger not in ("approve", "reject"):
         raise ValueError(trigger)
-    rows = _addressed(actor, ids)
+    rows = _addressed(actor, ids, lock=True)
+    skipped = own_ids(actor, rows)
+    if skipped and len(skipped) == len(rows):
+        raise DeregistrationInvalid({"ids": E["own"]})
+    rows = [r for r in rows if r.id not in skipped]
     errors: dict = {}
     reason = _text(reason)
     if trigger == "reject" and not reason:
@@ -535,7 +579,7 @@ def review(actor: Actor, ids: Iterable, trigger: str, reason: Optional[str] = No
     except Exception:
         db.session.rollback()
         raise
-    return rows
+    return Reviewed(rows, sorted(skipped))
 
 
 def withdraw(actor: Actor, pk) -> Deregistration:

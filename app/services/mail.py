@@ -29,9 +29,11 @@ def send_mail(to: str, subject: str, body: str) -> None:
     server = cfg.get("MAIL_SERVER")
     if not server:
         folder = outbox_dir()
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         name = datetime.utcnow().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8] + ".eml"
-        with open(os.path.join(folder, name), "wb") as f:
+        # Messages carry reset links: readable by the app's user only.
+        fd = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
             f.write(msg.as_bytes())
         return
     port = int(cfg.get("MAIL_PORT") or 25)

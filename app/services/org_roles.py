@@ -1,9 +1,11 @@
-"""Custom organisation roles (角色管理): a role is a named set of permission modules.
+"""Custom organisation roles (角色管理): a role is a named set of permission module levels.
 
-A module is one menu item of the organisation kind's capacity (``views.menus.MENUS``), except the
-admin and role management items themselves (those stay with the super admin). Each ``OrgRole`` is
-backed by a FAB role whose permissions are derived from its modules by ``roles.item_permissions``,
-the same function that derives the capacity's base role, so a role can never exceed its kind.
+A module is one permission module of the organisation kind's capacity (``services.roles``: a menu
+item or an action module such as the password reset), except the admin and role management items
+themselves (those stay with the super admin). A role stores ``{module: [levels]}`` (查看 view,
+编辑 edit, 导出 export, 审核 review) and is backed by a FAB role holding exactly the permissions
+``roles.item_permissions`` derives from those levels, the same function that derives the
+capacity's base role; only levels the base role holds can be chosen, so a role never exceeds it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..models import Membership, Organization, OrgRole, membership_role
-from ..views.menus import CATEGORY_LABELS, MENUS
+from ..views.menus import LEVEL_LABELS, LEVELS
 from .admins import AdminError, _audit, _commit, require_super
 from .scope import Actor
 
@@ -29,13 +31,60 @@ MESSAGES = {
 }
 
 
+def allowed_levels(session, sm, kind: str, pairs=None) -> dict[str, list[str]]:
+    """Module → levels a custom role of an organisation of ``kind`` may hold: those of the kind's
+    base role (as the system administrator left it), without the admin and role modules."""
+    from .roles import base_levels, existing_pairs
+
+    pairs = existing_pairs(sm) if pairs is None else pairs
+    return {k: v for k, v in base_levels(session, kind, pairs).items() if k not in EXCLUDED_MODULES}
+
+
 def modules_for(kind: str) -> list[tuple[str, object, object]]:
-    """(module key, label, category label) a custom role of an organisation of ``kind`` may hold."""
+    """(module key, label, category label) of every module a custom role of ``kind`` may name."""
+    from .roles import capacity_modules
+
+    return [(m.key, m.label, m.category_label) for m in capacity_modules(kind) if m.key not in EXCLUDED_MODULES]
+
+
+def matrix(session, sm, kind: str) -> list[tuple[object, list[tuple[str, object, list[str]]]]]:
+    """The role form's matrix: [(category label, [(module key, label, levels offered)])], grouped
+    like the menu; modules with no level offered are left out."""
+    from .roles import capacity_modules
+
+    allowed = allowed_levels(session, sm, kind)
+    groups: list = []
+    for m in capacity_modules(kind):
+        levels = allowed.get(m.key)
+        if m.key in EXCLUDED_MODULES or not levels:
+            continue
+        if not groups or groups[-1][0] != m.category_label:
+            groups.append((m.category_label, []))
+        groups[-1][1].append((m.key, m.label, levels))
+    return groups
+
+
+def level_columns() -> list[tuple[str, object]]:
+    """(level, Chinese label) in matrix column order."""
+    return [(lv, LEVEL_LABELS[lv]) for lv in LEVELS]
+
+
+def role_levels(org_role: OrgRole) -> dict[str, list[str]]:
+    """The role's stored ``{module: [levels]}`` (an old list of modules reads as every level)."""
+    raw = org_role.modules or {}
+    if isinstance(raw, dict):
+        return {str(k): list(v or ()) for k, v in raw.items()}
+    return {str(k): list(LEVELS) for k in raw}
+
+
+def describe(org_role: OrgRole, kind: str) -> list[str]:
+    """"Label（查看、编辑）" per module of the role, for the roles list."""
+    labels = {key: label for key, label, _c in modules_for(kind)}
     out = []
-    for cat, items in MENUS.get(kind, ()):
-        for key, label, _view, _letters in items:
-            if key not in EXCLUDED_MODULES:
-                out.append((key, label, CATEGORY_LABELS[cat]))
+    for key, levels in role_levels(org_role).items():
+        if key in labels and levels:
+            names = "、".join(str(LEVEL_LABELS[lv]) for lv in LEVELS if lv in levels)
+            out.append(f"{labels[key]}（{names}）")
     return out
 
 
@@ -44,21 +93,23 @@ def fab_role_name(org_id: int, name: str) -> str:
     return f"org{org_id}:{name}"
 
 
-def apply_permissions(sm, org_role: OrgRole, kind: str) -> None:
-    """Give the backing FAB role exactly the permissions derived from the role's valid modules."""
-    from .roles import item_permissions
+def apply_permissions(sm, org_role: OrgRole, kind: str, pairs=None) -> None:
+    """Give the backing FAB role exactly the permissions derived from the role's levels that the
+    kind's base role still holds."""
+    from .roles import existing_pairs, item_permissions, normalise_levels, pv_index
 
-    allowed = {key for key, _l_, _c in modules_for(kind)}
-    keys = [k for k in (org_role.modules or []) if k in allowed]
-    pvs = []
-    for perm, view in sorted(item_permissions(sm, kind, set(keys))):
-        pv = sm.find_permission_view_menu(perm, view)
-        if pv is not None:
-            pvs.append(pv)
-    org_role.role.permissions = pvs
+    pairs = existing_pairs(sm) if pairs is None else pairs
+    allowed = allowed_levels(sm.session, sm, kind, pairs)
+    levels = normalise_levels(kind, role_levels(org_role), pairs, allowed)
+    index = pv_index(sm)
+    org_role.role.permissions = [
+        index[pair] for pair in sorted(item_permissions(sm, kind, levels, pairs)) if pair in index
+    ]
 
 
-def _validate(session, actor: Actor, name: str, modules, exclude_id=None) -> tuple[str, list[str]]:
+def _validate(session, sm, actor: Actor, name: str, levels, exclude_id=None) -> tuple[str, dict[str, list[str]]]:
+    from .roles import existing_pairs, normalise_levels, unknown_levels
+
     org = session.get(Organization, actor.org_id)
     errors = {}
     name = (name or "").strip()
@@ -70,15 +121,16 @@ def _validate(session, actor: Actor, name: str, modules, exclude_id=None) -> tup
             stmt = stmt.where(OrgRole.id != exclude_id)
         if session.execute(stmt).first() is not None:
             errors["name"] = MESSAGES["name_taken"]
-    allowed = [key for key, _l_, _c in modules_for(org.kind)]
-    chosen = list(dict.fromkeys(str(m) for m in (modules or ())))
-    if not chosen:
-        errors["modules"] = MESSAGES["modules"]
-    elif any(m not in allowed for m in chosen):
+    pairs = existing_pairs(sm)
+    allowed = allowed_levels(session, sm, org.kind, pairs)
+    chosen = normalise_levels(org.kind, levels, pairs, allowed)
+    if unknown_levels(org.kind, levels, pairs, allowed):
         errors["modules"] = MESSAGES["module_kind"]
+    elif not chosen:
+        errors["modules"] = MESSAGES["modules"]
     if errors:
         raise AdminError(next(iter(errors.values())), errors)
-    return name, [k for k in allowed if k in chosen]
+    return name, chosen
 
 
 def org_roles(session, actor: Actor) -> list[OrgRole]:
@@ -104,14 +156,17 @@ def usage(session, org_role: OrgRole) -> int:
     ).scalar_one()
 
 
-def create_role(session, sm, actor: Actor, name: str, modules) -> OrgRole:
-    """Create a custom role of the actor's organisation from modules of its kind; audited.
+def create_role(session, sm, actor: Actor, name: str, levels) -> OrgRole:
+    """Create a custom role of the actor's organisation from module levels of its kind; audited.
 
-    Guarantees: only the super admin; name unique within the organisation; every module belongs to
-    the organisation kind's menu (never the admin/role items); nothing written on error.
+    ``levels``: ``["module:level", ...]`` (a bare ``"module"`` means every level it offers) or
+    ``{module: [levels]}``. Guarantees: only the super admin; name unique within the organisation;
+    every module level is one the kind's base role holds (never the admin/role items; an unknown
+    one refuses the whole form); choosing edit, export or review includes view; written in one
+    transaction, nothing written on error.
     """
     require_super(session, actor)
-    name, keys = _validate(session, actor, name, modules)
+    name, keys = _validate(session, sm, actor, name, levels)
     org = session.get(Organization, actor.org_id)
     role = sm.role_model(name=fab_role_name(org.id, name))
     session.add(role)
@@ -124,12 +179,12 @@ def create_role(session, sm, actor: Actor, name: str, modules) -> OrgRole:
     return org_role
 
 
-def update_role(session, sm, actor: Actor, org_role_id, name: str, modules) -> OrgRole:
-    """Rename a role and/or change its modules; the admins holding it get the new permissions at
-    their next request. Same guarantees as ``create_role``."""
+def update_role(session, sm, actor: Actor, org_role_id, name: str, levels) -> OrgRole:
+    """Rename a role and/or change its module levels; the admins holding it get the new
+    permissions at their next request. Same guarantees as ``create_role``."""
     require_super(session, actor)
     org_role = own_role(session, actor, org_role_id)
-    name, keys = _validate(session, actor, name, modules, exclude_id=org_role.id)
+    name, keys = _validate(session, sm, actor, name, levels, exclude_id=org_role.id)
     org = session.get(Organization, actor.org_id)
     org_role.name = name
     org_role.modules = keys
@@ -158,11 +213,20 @@ def delete_role(session, actor: Actor, org_role_id) -> None:
 
 
 def sync_org_roles(sm) -> int:
-    """Re-derive every custom role's permissions from its modules (after menus or views changed)."""
+    """Re-derive every custom role's permissions from its levels (after menus, views or the base
+    roles changed). Stored levels are kept in normal form (levels a module does not offer are
+    dropped); a level the base role lost is withheld, and given back if the base role regains it."""
+    from .roles import existing_pairs, normalise_levels
+
     session = sm.session
+    pairs = existing_pairs(sm)
     roles = list(session.execute(select(OrgRole)).scalars())
     for org_role in roles:
-        apply_permissions(sm, org_role, org_role.org.kind)
+        kind = org_role.org.kind
+        levels = normalise_levels(kind, role_levels(org_role), pairs)
+        if levels != org_role.modules:
+            org_role.modules = levels
+        apply_permissions(sm, org_role, kind, pairs)
     session.commit()
     return len(roles)
 

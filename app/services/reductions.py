@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditLog, Professional, RequirementReduction
+from ..workflows.base import Reviewed, own_person_id, write_lock
 from ..workflows.reduction import (
     APPROVED,
     DRAFT,
@@ -72,6 +73,10 @@ E = {
         "(already reviewed, revoked or addressed to another organisation). Nothing was changed."
     ),
     "trigger": _l("Unknown review action."),
+    "own": _l(
+        "You cannot review your own reduced-requirement request. Another administrator of your organisation "
+        "or the superior organisation must review it."
+    ),
 }
 
 
@@ -209,6 +214,18 @@ def request_reduction(
     if errors:
         db.session.rollback()
         raise ReductionInvalid(errors)
+    if obj is not None and checked:
+        # Parallel uploads to one draft: lock it (SQLite: the write lock; PostgreSQL: the row) and count
+        # its files again from the database, so they are added one after the other within the limit.
+        write_lock()
+        locked = _lock([obj.id])
+        if not locked or locked[0].state != DRAFT:
+            db.session.rollback()
+            raise ReductionInvalid({"reduction": E["not_draft"]})
+        obj = locked[0]
+        if len(obj.evidence or []) + len(checked) > MAX_EVIDENCE:
+            db.session.rollback()
+            raise ReductionInvalid({"evidence": str(E["evidence_max"]) % {"n": MAX_EVIDENCE}})
     stored: list[str] = []
     try:
         if obj is None:
@@ -279,6 +296,7 @@ def revoke(actor: Actor, pk) -> RequirementReduction:
     Commits. Raises ``ReductionInvalid`` (not the actor's own) or ``ReductionError`` (already reviewed
     or not pending); nothing changes then."""
     obj = _own(actor, pk)
+    write_lock()
     locked = _lock([obj.id])
     obj = locked[0] if locked else obj
     try:
@@ -325,15 +343,18 @@ def _lock(ids: list[int]) -> list[RequirementReduction]:
     return list(db.session.scalars(stmt))
 
 
-def review(actor: Actor, ids: list, action: str, comment: str = "") -> list[RequirementReduction]:
+def review(actor: Actor, ids: list, action: str, comment: str = "") -> Reviewed:
     """Approve or reject the requests ``ids`` waiting for the actor's organisation, all or none.
-    Commits once; returns them in the order of ``ids``.
+    Commits once; returns them in the order of ``ids`` (a ``Reviewed`` list).
 
     Guarantees: the action is approve/reject; a rejection has a comment; the comment has at most 1000
     characters; every id is pending with ``handler_org_id`` = the actor's organisation after the rows
-    are locked, so two reviewers acting at once cannot both move the same request. Any failure raises
-    ``ReductionInvalid`` and changes nothing. A non-final approval forwards each request to the next
-    reviewer on its route; the final one approves it (the year's requirement is then prorated).
+    are locked (PostgreSQL: ``FOR UPDATE``; SQLite: the write lock taken before reading), so two
+    reviewers acting at once cannot both move the same request. Requests of the reviewer's own person
+    are never decided: they are left out and listed in ``skipped_own`` (refused when nothing else is
+    left). Any failure raises ``ReductionInvalid`` and changes nothing. A non-final approval forwards
+    each request to the next reviewer on its route; the final one approves it (the year's requirement
+    is then prorated).
     """
     if action not in ("approve", "reject"):
         raise ReductionInvalid({"trigger": E["trigger"]})
@@ -346,17 +367,23 @@ def review(actor: Actor, ids: list, action: str, comment: str = "") -> list[Requ
         raise ReductionInvalid({"comment": exc.message}) from None
     if actor is None or actor.is_person or actor.org_id is None:
         raise ReductionInvalid({"ids": str(E["not_pending"]) % {"n": len(pks)}})
+    write_lock()
     rows = _lock(pks)
     fit = [r for r in rows if r.state == PENDING and r.handler_org_id == actor.org_id]
     if len(fit) != len(pks):
         db.session.rollback()
         raise ReductionInvalid({"ids": str(E["not_pending"]) % {"n": len(pks) - len(fit)}})
+    own = own_person_id(actor)
+    skipped = [r.id for r in fit if own is not None and r.professional_id == own]
+    if skipped and len(skipped) == len(fit):
+        db.session.rollback()
+        raise ReductionInvalid({"ids": E["own"]})
     by_id = {r.id: r for r in fit}
-    ordered = [by_id[p] for p in pks]
+    ordered = [by_id[p] for p in pks if p not in skipped]
     audit_rows: list[dict] = []
     try:
         for obj in ordered:
-            fire(obj, action, actor=actor, comment=comment, audit_rows=audit_rows)
+            fire(obj, action, actor=actor, comment=comment, audit_rows=audit_rows, own_person=own)
         db.session.flush()
         if audit_rows:
             db.session.execute(insert(AuditLog), audit_rows)
@@ -364,7 +391,7 @@ def review(actor: Actor, ids: list, action: str, comment: str = "") -> list[Requ
     except Exception:
         db.session.rollback()
         raise
-    return ordered
+    return Reviewed(ordered, skipped)
 
 
 # ---------------------------------------------------------------- reading
@@ -444,6 +471,15 @@ def visible_reduction(actor: Actor, pk) -> Optional[RequirementReduction]:
 def history(obj: RequirementReduction) -> list[AuditLog]:
     """The audit rows of one request, oldest first (submit, approvals, rejection, revocations)."""
     return _history(obj)
+
+
+def skipped_message(n: int) -> str:
+    """The translated note of a bulk review that left out ``n`` requests of the reviewer's own person."""
+    return _(
+        "%(n)d of the selected requests are your own and were skipped: another administrator of your "
+        "organisation or the superior organisation must review them.",
+        n=n,
+    )
 
 
 def review_message(n: int, action: str) -> str:

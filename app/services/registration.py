@@ -24,6 +24,7 @@ from ..models.common import APPROVED, PENDING, REJECTED, WITHDRAWN
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
 from ..models.reference import UnitLevel, UnitNature
 from ..workflows.registration import STATE_LABELS, RegistrationError, fire, matches_registrant, reviewer_org_id
+from .auth import clear_failures, is_locked, register_failure
 from .identifiers import is_valid_credit_code, is_valid_id_number
 from .uploads import UploadInvalid, check_image, delete_upload, store_image
 
@@ -189,6 +190,45 @@ def _find_user(id_number: str) -> Optional[User]:
     )
 
 
+def password_refusal(user: User, password: str) -> Optional[str]:
+    """Check an existing account's password under the login lockout; None when it is right.
+
+    Returns ``"locked"`` while the account is locked (whatever the password; nothing is counted) or
+    when this failure locks it, else ``"bad_password"`` for a wrong one. A wrong password counts towards
+    ``CE_LOCKOUT_ATTEMPTS`` exactly as a failed login does (``services.auth.register_failure``) and
+    a right one clears the count, so the public forms are no password oracle. Commits the count:
+    call it before writing anything else.
+    """
+    if is_locked(user):
+        return "locked"
+    if not user.password or not check_password_hash(user.password, password or ""):
+        return "locked" if register_failure(db.session, user) else "bad_password"
+    clear_failures(db.session, user)
+    return None
+
+
+def _prove_password(errors, field, user: User, password: str, wrong_message) -> bool:
+    """``password_refusal`` for a form: on failure puts a message on ``field`` and returns False."""
+    refusal = password_refusal(user, password)
+    if refusal is not None:
+        errors[field] = _locked_message() if refusal == "locked" else wrong_message
+        return False
+    return True
+
+
+def _locked_message():
+    return _l(
+        "Too many failed attempts. This account is locked for %(minutes)s minutes.",
+        minutes=int(current_app.config.get("CE_LOCKOUT_MINUTES", 15)),
+    )
+
+
+def _holds_more_than_profile(user: User) -> bool:
+    """True when the account is more than a rejected / withdrawn professional registration (an admin
+    membership of any state, or the system administrator): replacing it needs its password."""
+    return bool(user.is_sysadmin) or db.session.query(Membership.id).filter(Membership.user_id == user.id).first() is not None
+
+
 def birth_and_gender(id_number: str) -> tuple[date, str]:
     return ric.get_birth_date(id_number), ("male" if int(id_number[16]) % 2 else "female")
 
@@ -211,10 +251,15 @@ def register_professional(data: dict) -> Professional:
             if _s(data, "birth_date") != birth.isoformat():
                 errors["birth_date"] = E["birth_mismatch"]
     password = _check_password(errors, data, idn)
-    if user is not None and existing is None and "password" not in errors and "confirm" not in errors:
-        # Already a user (e.g. an organisation admin) without a profile: prove it is the same person.
-        if not check_password_hash(user.password or "", password):
-            errors["password"] = E["id_user_password"]
+    if (
+        user is not None
+        and (existing is None or _holds_more_than_profile(user))
+        and "password" not in errors
+        and "confirm" not in errors
+    ):
+        # Already a user (e.g. an organisation admin): prove it is the same person. Without this, a
+        # re-registration after a rejection would overwrite an admin's password.
+        _prove_password(errors, "password", user, password, E["id_user_password"])
     mobile, email = _check_mobile_email(errors, data, user.id if user else None)
     region = _check_region(errors, data)
     employer = None
@@ -333,8 +378,11 @@ def register_organization(data: dict, scan=None) -> Organization:
     if existing_user:
         if "applicant_id_number" not in errors:
             a_user = _find_user(a_idn)
-            if a_user is None or not check_password_hash(a_user.password or "", data.get("applicant_password") or ""):
+            if a_user is None:
                 errors["applicant_password"] = E["applicant_login"]
+            elif not _prove_password(
+                errors, "applicant_password", a_user, data.get("applicant_password") or "", E["applicant_login"]
+            ):
                 a_user = None
     else:
         if "applicant_id_number" not in errors and _find_user(a_idn) is not None:
@@ -392,11 +440,18 @@ def register_organization(data: dict, scan=None) -> Organization:
 # ---------------------------------------------------------------- progress / withdraw
 
 
+# What an anonymous visitor may learn from name + ID number (SPEC §2: the state and the reviewing
+# organisation): the organisation name only for an application that is not (or no longer) an
+# affiliation, the reviewer only while pending; never an approved person's employer or unit.
+_NAME_SHOWN = (PENDING, REJECTED, WITHDRAWN)
+TYPE_LABELS = {"professional": _l("Professional registration"), "organization": _l("Organisation registration")}
+
+
 @dataclass
 class Progress:
     object_type: str
     object_id: int
-    name: str
+    name: Optional[str]
     status: str
     status_label: object
     reviewer: Optional[str]
@@ -404,6 +459,15 @@ class Progress:
     @property
     def can_withdraw(self) -> bool:
         return self.status == PENDING
+
+    @property
+    def type_label(self):
+        return TYPE_LABELS[self.object_type]
+
+    @property
+    def target(self) -> str:
+        """The value the withdraw form posts to name this registration."""
+        return f"{self.object_type}:{self.object_id}"
 
 
 def _registrations(name: str, id_number: str) -> list:
@@ -428,28 +492,46 @@ def _registrations(name: str, id_number: str) -> list:
 
 
 def progress_query(name: str, id_number: str) -> list[Progress]:
-    """Status and reviewing organisation of every registration of name + ID number (empty if none)."""
+    """The state of every registration of name + ID number (empty if none), for anyone who asks.
+
+    Guarantees: the reviewing organisation is given only while the registration is pending, and an
+    organisation's name only while it is pending, rejected or withdrawn, so an approved user's
+    employer or unit is never shown to an anonymous visitor.
+    """
     result = []
     for obj in _registrations(name, id_number):
-        rid = reviewer_org_id(obj)
-        reviewer = db.session.get(Organization, rid) if rid else None
+        is_person = isinstance(obj, Professional)
+        reviewer = None
+        if obj.status == PENDING:
+            rid = reviewer_org_id(obj)
+            org = db.session.get(Organization, rid) if rid else None
+            reviewer = org.name if org else None
         result.append(
             Progress(
-                object_type="professional" if isinstance(obj, Professional) else "organization",
+                object_type="professional" if is_person else "organization",
                 object_id=obj.id,
-                name=obj.name,
+                name=obj.name if is_person or obj.status in _NAME_SHOWN else None,
                 status=obj.status,
                 status_label=STATE_LABELS.get(obj.status, obj.status),
-                reviewer=reviewer.name if reviewer else None,
+                reviewer=reviewer,
             )
         )
     return result
 
 
-def withdraw(name: str, id_number: str, object_type: Optional[str] = None, object_id: Optional[int] = None) -> list:
+def withdraw(
+    name: str,
+    id_number: str,
+    object_type: Optional[str] = None,
+    object_id: Optional[int] = None,
+    *,
+    password: str,
+) -> list:
     """Withdraw the pending registration(s) of name + ID number (or only the one named). Commits.
 
-    Raises ``RegistrationError`` when there is nothing pending to withdraw.
+    Only the registrant may withdraw: ``password`` must be the password of the account with that ID
+    number, checked under the login lockout (a wrong one counts; a locked account is refused).
+    Raises ``RegistrationError`` (``bad_password``, ``locked`` or ``nothing_pending``); nothing changes then.
     """
     targets = [
         o
@@ -458,8 +540,14 @@ def withdraw(name: str, id_number: str, object_type: Optional[str] = None, objec
         and (object_type is None or ("professional" if isinstance(o, Professional) else "organization") == object_type)
         and (object_id is None or o.id == object_id)
     ]
-    if not targets:
+    user = _find_user(normalize_id(id_number)) if normalize_id(id_number) else None
+    if user is None or not targets:
         raise RegistrationError("nothing_pending", _l("There is no pending registration to withdraw."))
+    refusal = password_refusal(user, password or "")
+    if refusal == "locked":
+        raise RegistrationError("locked", _locked_message())
+    if refusal is not None:
+        raise RegistrationError("bad_password", E["applicant_login"])
     try:
         for obj in targets:
             fire(obj, "withdraw", name=name, id_number=normalize_id(id_number))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -20,6 +21,7 @@ from ..capacities import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
 from ..extensions import db
 from ..models import AuditLog, Membership, Organization, Professional, User
 from ..models.common import PENDING
+from ..workflows.base import Reviewed, write_lock
 from ..workflows.registration import RegistrationError, fire
 from .registration import notify_approved, normalize_id
 from .lists import capped_count
@@ -51,6 +53,10 @@ MESSAGES = {
     "nothing": _l("No registration was selected."),
     "reason": _l("Please give a reason for the rejection."),
     "reason_long": _l("The reason must be at most 1000 characters."),
+    "own": _l(
+        "You cannot review your own registration or one you applied for. Another administrator of your "
+        "organisation must review it."
+    ),
 }
 REASON_MAX = 1000
 
@@ -254,15 +260,43 @@ def _clean_ids(ids) -> list[int]:
     return out
 
 
+def own_ids(kind: str, actor: Actor, ids) -> set[int]:
+    """Which of the registrations ``ids`` of ``kind`` are the actor's own: its user registered as that
+    professional, or applied for that organisation (its applicant super-admin membership)."""
+    pks = [p for p in ids if p > 0]
+    if actor is None or actor.user_id is None or not pks:
+        return set()
+    if kind == PROFESSIONAL:
+        stmt = select(Professional.id).where(Professional.id.in_(pks), Professional.user_id == actor.user_id)
+    else:
+        stmt = select(Membership.org_id).where(
+            Membership.org_id.in_(pks), Membership.user_id == actor.user_id, Membership.is_super.is_(True)
+        )
+    return set(db.session.scalars(stmt))
+
+
+def skipped_message(n: int) -> str:
+    """The translated note of a bulk review that left out ``n`` of the reviewer's own registrations."""
+    return _(
+        "%(n)d of the selected registrations are your own and were skipped: another administrator of your "
+        "organisation must review them.",
+        n=n,
+    )
+
+
 def review_many(ids, kind: str, trigger: str, actor: Actor, reason: Optional[str] = None,
-                expected: Optional[int] = None) -> list:
+                expected: Optional[int] = None) -> Reviewed:
     """Approve or reject the registrations ``ids`` of ``kind`` as ``actor``, all or none.
 
     Validates first: the kind is one the actor reviews, the trigger is approve/reject, a rejection has
     a reason (≤ 1000 characters), at least one id, every id is pending and addressed to the actor's
     organisation, and (when ``expected`` is given) the count still equals it. Any failure raises
-    ``ReviewRefused`` and nothing is written. Then fires the workflow for each row (one audit row
-    each) and commits once; approval notices are emailed after the commit. Returns the rows.
+    ``ReviewRefused`` and nothing is written. The rows are read under a lock (PostgreSQL: ``FOR
+    UPDATE``; SQLite: the write lock taken before reading), so two reviewers cannot both decide one.
+    The reviewer's own registrations (``own_ids``) are never decided: they are left out and listed in
+    ``skipped_own`` (refused when nothing else is left). Then fires the workflow for each row (one
+    audit row each) and commits once; approval notices are emailed after the commit. Returns the rows
+    (a ``Reviewed`` list).
     """
     _check_kind(actor, kind)
     if trigger not in TRIGGERS:
@@ -282,8 +316,10 @@ def review_many(ids, kind: str, trigger: str, actor: Actor, reason: Optional[str
             n=len(pks),
         ))
     model = _model(kind)
+    write_lock()
     rows = db.session.scalars(
         select(model).where(model.id.in_([p for p in pks if p > 0]), model.status == PENDING, _addressed(kind, actor))
+        .with_for_update(of=model).execution_options(populate_existing=True)
     ).all()
     if len(rows) != len(pks):
         raise ReviewRefused("not_pending", _l(
@@ -291,8 +327,11 @@ def review_many(ids, kind: str, trigger: str, actor: Actor, reason: Optional[str
             "(already reviewed, withdrawn or addressed to another organisation). Nothing was changed.",
             n=len(pks) - len(rows),
         ))
+    skipped = own_ids(kind, actor, pks)
+    if skipped and len(skipped) == len(pks):
+        raise ReviewRefused("own", MESSAGES["own"])
     by_id = {r.id: r for r in rows}
-    ordered = [by_id[p] for p in pks]
+    ordered = [by_id[p] for p in pks if p not in skipped]
     try:
         for obj in ordered:
             fire(obj, trigger, actor=actor, reason=reason)
@@ -306,7 +345,7 @@ def review_many(ids, kind: str, trigger: str, actor: Actor, reason: Optional[str
     if trigger == "approve":
         for obj in ordered:
             notify_approved(obj)
-    return ordered
+    return Reviewed(ordered, sorted(skipped))
 
 
 def counts(actor: Actor) -> dict[str, int]:

@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 from ..extensions import db
 from ..models import Organization
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR, PROVINCE
+from ..workflows.declaration import POSTING_FROM_DECLARATION
 from .demo import (
     DEMO_PASSWORD,
     DIRECT_CODE,
@@ -430,6 +431,8 @@ def generate(persons: int, declarations_per_person: int = 1) -> dict:
                 "DO UPDATE SET hours = hours_ledger.hours + excluded.hours, updated = excluded.updated"
             )
             stats["ledger_rows"] = cur.rowcount
+            # One posting per generated approved declaration, as a final approval records it.
+            cur.execute(POSTING_FROM_DECLARATION.replace(":first", str(int(first_decl))))
         finally:
             cur.close()
         raw.commit()

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_login import current_user
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,9 +14,10 @@ from ..models import Membership, Professional, User
 from ..services import admins, org_roles
 from ..services.admins import AdminError
 from ..services.scope import scope_clause
-from .base import ScopedInterface, ScopedModelView, masked
+from .base import ScopedInterface, ScopedModelView, can_view_full_id, masked
 from .choices import ORG_KINDS, STATUSES, fmt
 from .labels import LABELS
+from .password import show_one_time_password
 
 
 def users_in_scope(actor):
@@ -57,6 +59,9 @@ class MembershipView(ScopedModelView):
         if allowed is None:
             session.rollback()
             raise ValueError(_("The selected user is outside your scope."))
+        if session.get(User, uid).is_sysadmin:
+            session.rollback()
+            raise ValueError(str(admins.MESSAGES["sysadmin"]))
 
 
 # -- 管理员管理: the organisation's own admins, managed by its super admin -------------------------
@@ -85,7 +90,9 @@ class OrgAdminView(BaseView):
     route_base = "/orgadmins"
     default_view = "list"
     class_permission_name = "OrgAdminView"
-    method_permission_name = {"list": "list", "add": "add", "roles": "edit", "set_super": "edit", "bulk": "edit"}
+    method_permission_name = {
+        "list": "list", "add": "add", "roles": "edit", "set_super": "edit", "bulk": "edit", "withdraw": "edit"
+    }
 
     @expose("/list/")
     @has_access
@@ -100,7 +107,19 @@ class OrgAdminView(BaseView):
             me=actor.membership_id,
             masked=masked,
             bulk_actions=BULK_ACTIONS,
+            invitations=admins.pending_invitations(db.session, actor),
         )
+
+    @expose("/invitation/<int:invitation_id>/withdraw", methods=["POST"])
+    @has_access
+    def withdraw(self, invitation_id):
+        actor = _actor_or_404()
+        try:
+            admins.withdraw_invitation(db.session, actor, invitation_id)
+        except AdminError as exc:
+            return _refused(exc)
+        flash(_("The invitation was withdrawn."), "success")
+        return redirect(url_for("OrgAdminView.list"))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -117,21 +136,32 @@ class OrgAdminView(BaseView):
             role_ids = request.form.getlist("roles")
             try:
                 if how == "existing":
-                    admins.add_existing_user(db.session, actor, values["id_number"], values["name"], role_ids)
+                    invitation = admins.invite_existing_user(db.session, actor, values["id_number"], values["name"], role_ids)
                 elif how == "new":
-                    admins.add_new_user(db.session, actor, values, role_ids)
+                    membership, value = admins.add_new_user(db.session, actor, values, role_ids)
                 else:
                     admins.add_professional(db.session, actor, request.form.get("professional"), role_ids)
             except AdminError as exc:
                 errors = exc.errors or {"form": exc.message}
             else:
-                if how == "new":
-                    flash(_("The administrator was added. The initial password is the last six characters of the ID number; it must be changed at the first login."), "success")
+                if how == "existing":
+                    flash(
+                        _(
+                            "%(name)s has been invited. They become an administrator only after accepting the "
+                            "invitation under “My invitations” (%(path)s) once signed in.",
+                            name=invitation.user.full_name,
+                            path=url_for("InvitationView.list"),
+                        ),
+                        "success",
+                    )
+                elif how == "new":
+                    # The one-time password is shown on this response only (never in a redirect URL or flash).
+                    return show_one_time_password(self, membership.user, value, url_for("OrgAdminView.list"), created=True)
                 else:
                     flash(_("The administrator was added."), "success")
                 return redirect(url_for("OrgAdminView.list"))
         q = (request.args.get("q") or "").strip()[:32]
-        people = admins.own_professionals(db.session, actor, q) if how == "professional" else []
+        people = admins.own_professionals(db.session, actor, q, full_id=can_view_full_id()) if how == "professional" else []
         return self.render_template(
             "ce/org/admin_add.html",
             title=_("Add administrator"),
@@ -298,3 +328,65 @@ class SubunitView(BaseView):
             return redirect(url_for("SubunitView.list"))
         flash(_("The hours-review right was closed.") if closed else _("The hours-review right was reopened."), "success")
         return redirect(url_for("SubunitView.show", org_id=org_id))
+
+
+# -- 我的邀请: invitations to become an admin, answered by the invited user --------------------------
+
+
+class InvitationView(BaseView):
+    """The logged-in user's pending admin invitations: accept or decline (POST, CSRF).
+
+    Open to every logged-in user whatever it acts as (like the capacity switch), so it is guarded by
+    the login, not by a permission: an ordinary admin acts only through its custom roles and would
+    otherwise never reach it. The service lets a user answer only its own invitations.
+    """
+
+    route_base = "/account"
+    default_view = "list"
+
+    @staticmethod
+    def _actor():
+        actor = current_actor()
+        if not current_user.is_authenticated or actor is None:
+            return None
+        return actor
+
+    @expose("/invitations/")
+    def list(self):
+        actor = self._actor()
+        if actor is None:
+            return redirect(url_for("CapacityLoginView.login"))
+        return self.render_template(
+            "ce/invitations.html", title=_("My invitations"), invitations=admins.my_invitations(db.session, actor)
+        )
+
+    @expose("/invitations/<int:invitation_id>/accept", methods=["POST"])
+    def accept(self, invitation_id):
+        actor = self._actor()
+        if actor is None:
+            return redirect(url_for("CapacityLoginView.login"))
+        try:
+            m = admins.accept_invitation(db.session, actor, invitation_id)
+        except AdminError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(
+                _("You are now an administrator of %(org)s. Switch capacity to act for it.", org=m.org.name)
+                if m.roles
+                else _("You are now an administrator of %(org)s. You can act for it once its super administrator gives you a role.", org=m.org.name),
+                "success",
+            )
+        return redirect(url_for("InvitationView.list"))
+
+    @expose("/invitations/<int:invitation_id>/decline", methods=["POST"])
+    def decline(self, invitation_id):
+        actor = self._actor()
+        if actor is None:
+            return redirect(url_for("CapacityLoginView.login"))
+        try:
+            admins.decline_invitation(db.session, actor, invitation_id)
+        except AdminError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("The invitation was declined."), "success")
+        return redirect(url_for("InvitationView.list"))

@@ -2,7 +2,10 @@
 
 Every API authenticates by the session cookie (writes need its CSRF token) or by a bearer token
 issued to a logged-in session (``api_token``). Declarations are written only through the
-declaration services and workflow, never by the generic model POST/PUT.
+declaration services and workflow, never by the generic model POST/PUT. Fields only a workflow
+may change (a professional's employer, states, an organisation's superior or kind, a plan's or a
+department's organisation...) are not in any edit schema; ``base.WORKFLOW_FIELDS`` refuses them
+again in ``pre_update``.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
+from werkzeug.exceptions import BadRequest
 
 from ..acting import current_actor
 from ..models import Declaration, Department, Organization, Professional, TrainingPlan
 from ..services import declarations as declaration_service
+from ..services import departments
 from ..services.declarations import DeclarationError, DeclarationInvalid
 from .api_token import ApiTokenApi, BearerOrSessionMixin, SpecApi
 from .base import ScopedInterface, ScopedRestApi
@@ -30,6 +35,8 @@ class OrganizationApi(ScopedApi):
     datamodel = ScopedInterface(Organization)
     list_columns = ["id", "name", "kind", "credit_code", "parent_id", "region_id", "status"]
     show_columns = list_columns + ["phone", "address", "remark"]
+    # Creating an organisation (system administrator only) names its kind and superior; afterwards
+    # they change only through a change request or a merger.
     add_columns = ["name", "kind", "credit_code", "parent", "region", "phone", "address"]
     edit_columns = ["name", "phone", "address", "remark"]
 
@@ -40,7 +47,32 @@ class DepartmentApi(ScopedApi):
     list_columns = ["id", "name", "org_id", "parent_id", "enabled"]
     show_columns = list_columns
     add_columns = ["name", "org", "parent", "enabled"]
-    edit_columns = ["name", "org", "parent", "enabled"]
+    # A department stays in its organisation.
+    edit_columns = ["name", "parent", "enabled"]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._check_tree(item)
+
+    def pre_update(self, item):
+        # The tree first, before any query flushes a self-parent or a cycle into the database.
+        self._check_tree(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        try:
+            departments.check_delete(self.datamodel.session, item)
+        except departments.DepartmentError as exc:
+            raise BadRequest(str(exc.message)) from exc
+
+    def _check_tree(self, item):
+        session = self.datamodel.session
+        try:
+            with session.no_autoflush:
+                departments.check_parent(item, item.parent)
+        except departments.DepartmentError as exc:
+            session.rollback()
+            raise BadRequest(str(exc.message)) from exc
 
 
 class ProfessionalApi(ScopedApi):
@@ -48,9 +80,18 @@ class ProfessionalApi(ScopedApi):
     datamodel = ScopedInterface(Professional)
     list_columns = ["id", "name", "id_number", "gender", "org_id", "department_id", "status"]
     show_columns = list_columns + ["birth_date", "school", "certificate_no", "is_accountant"]
-    edit_columns = ["department", "school", "is_accountant", "org"]
+    # The employer changes only through a transfer (人员调转), name and ID number through their reviews.
+    edit_columns = ["department", "school", "is_accountant"]
     add_columns = []
-    exclude_route_methods = {"post"}
+    exclude_route_methods = {"post", "delete"}
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        try:
+            departments.check_member_department(item)
+        except departments.DepartmentError as exc:
+            self.datamodel.session.rollback()
+            raise BadRequest(str(exc.message)) from exc
 
 
 # Fields of the declaration JSON body (plus ``data``: the learning form's own fields).
@@ -389,7 +430,18 @@ class TrainingPlanApi(ScopedApi):
     list_columns = ["id", "name", "org_id", "year", "subject_type", "state"]
     show_columns = list_columns + ["planned_headcount", "description"]
     add_columns = ["name", "org", "year", "subject_type", "planned_headcount"]
-    edit_columns = ["name", "org", "planned_headcount", "description"]
+    # The plan's organisation and state change only through the plan review.
+    edit_columns = ["name", "planned_headcount", "description"]
+
+    def pre_update(self, item):
+        if item.state not in ("draft", "rejected"):
+            self.datamodel.session.rollback()
+            raise BadRequest(_("An approved or pending plan cannot be changed."))
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        if item.state not in ("draft", "rejected"):
+            raise BadRequest(_("An approved or pending plan cannot be deleted."))
 
 
 APIS = [OrganizationApi, DepartmentApi, ProfessionalApi, DeclarationApi, TrainingPlanApi]

@@ -31,6 +31,9 @@ from ..extensions import csrf
 
 CLAIM_CAPACITY = "ce_capacity"
 CLAIM_MEMBERSHIP = "ce_membership_id"
+# The user's ``session_epoch`` when the token was issued: logout, password change, disable and reset
+# bump it (``services.sessions.end_sessions``) and so end every token issued before.
+CLAIM_EPOCH = "ce_epoch"
 CSRF_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -60,7 +63,8 @@ def authenticate_api_request():
     """Blueprint ``before_request`` of every REST API: verify a bearer token, or require CSRF for writes.
 
     A bearer token must be a valid, unexpired access token of an active user carrying a capacity
-    claim; when the request also has a logged-in session, both must be the same user. Returns a
+    claim, issued since the user's sessions were last ended and with no forced password change
+    pending; when the request also has a logged-in session, both must be the same user. Returns a
     401 response when not; otherwise marks the request as bearer-authenticated and drops any actor
     computed earlier in the request (it now comes from the token's claims).
     """
@@ -74,6 +78,8 @@ def authenticate_api_request():
             return _unauthorized()
         if current_user.is_authenticated and str(current_user.id) != str(claims.get("sub")):
             return _unauthorized()
+        if not acting.token_is_current(_token_user(claims), claims):
+            return _unauthorized()
         g.ce_bearer = True
         for key in ("ce_actor", "ce_roles", "ce_perms"):
             g.pop(key, None)
@@ -82,6 +88,16 @@ def authenticate_api_request():
     if current_app.config.get("WTF_CSRF_ENABLED", True) and request.method in methods:
         csrf.protect()  # raises CSRFError (400) without a valid token
     return None
+
+
+def _token_user(claims: dict):
+    from ..extensions import db
+    from ..models import User
+
+    try:
+        return db.session.get(User, int(claims.get("sub")))
+    except (TypeError, ValueError):
+        return None
 
 
 class BearerOrSessionMixin:
@@ -143,12 +159,17 @@ class ApiTokenApi(BearerOrSessionMixin, BaseApi):
         if is_bearer_request() or not current_user.is_authenticated:
             return _unauthorized()
         actor = acting.current_actor()
-        if actor is None:
+        user = _token_user({"sub": actor.user_id}) if actor is not None else None
+        if actor is None or user is None or user.must_change_password:
             return _unauthorized()
         lifetime = token_lifetime()
         token = create_access_token(
             identity=str(actor.user_id),
-            additional_claims={CLAIM_CAPACITY: actor.capacity, CLAIM_MEMBERSHIP: actor.membership_id},
+            additional_claims={
+                CLAIM_CAPACITY: actor.capacity,
+                CLAIM_MEMBERSHIP: actor.membership_id,
+                CLAIM_EPOCH: user.session_epoch or 0,
+            },
             expires_delta=lifetime,
         )
         response = self.response(

@@ -2,36 +2,48 @@
 
 They close the holes measured in ARCHITECTURE.md:
 * rows are always loaded through the scope predicate (list, show, edit, delete, actions, REST);
-* actions accept POST only and re-load their rows with the scope;
+  edit, delete, actions and REST PUT/DELETE load them through the stricter write rule
+  (``scope.write_clause``: 403 for a row the actor may read but not change, 404 outside its scope),
+  and a created or changed row must be owned where the actor may write;
+* actions accept POST only and re-load their rows with the write rule;
 * related-field choices (forms and REST ``_info``) are limited to the scope, and creating or
   updating a row that points at an organisation or person outside the scope is refused;
 * search is on scalar columns only;
 * counts are capped (``CE_COUNT_CAP``) so large scopes page fast;
-* ID numbers are masked unless the actor holds ``can_view_full_id`` on ``IdNumber``.
+* ID numbers are masked unless the actor holds ``can_view_full_id`` on ``IdNumber``; without it the
+  birth date (which would restore the masked digits) is blanked, ID-number columns can only be
+  searched for an exact value (no starts-with / contains / ends-with / in, in the search form, the
+  ``_flt_*`` URL filters or REST ``q`` filters), birth-date columns not at all, and neither sorts;
+* the Excel export writes one audit row (model, filters, row count).
 """
 
 from __future__ import annotations
 
+import copy
 import io
+import json
 from datetime import date, datetime
 
-from flask import abort, current_app, flash, redirect, request, send_file
+from flask import abort, current_app, flash, has_request_context, redirect, request, send_file
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.utils.base import is_safe_redirect_url
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean
+from sqlalchemy import Boolean, false
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection, selectinload
 from werkzeug.exceptions import BadRequest
 
 from ..acting import current_actor
+from ..extensions import db
 from ..services import scope
+from ..services.audit_trail import record_event
 from ..services.masking import mask_id_number
 
 FULL_ID_PERMISSION = ("can_view_full_id", "IdNumber")
@@ -47,7 +59,18 @@ class FilterInScope(BaseFilter):
         return query.filter(scope.scope_clause(self.datamodel.obj, current_actor()))
 
 
+class FilterWritable(BaseFilter):
+    """Base filter applying the write rule (rows the actor may change or delete)."""
+
+    name = _l("Writable")
+    arg_name = "writable"
+
+    def apply(self, query, value):
+        return query.filter(scope.write_clause(self.datamodel.obj, current_actor()))
+
+
 SCOPE_FILTER = [["id", FilterInScope, None]]
+WRITE_FILTER = [["id", FilterWritable, None]]
 
 
 class ScopedInterface(SQLAInterface):
@@ -55,6 +78,33 @@ class ScopedInterface(SQLAInterface):
     the listed many-to-one relations in one extra query each (no N+1)."""
 
     eager: tuple = ()
+    # Columns holding ID numbers / birth dates: see ``apply_filters`` and ``apply_order_by``.
+    id_columns: tuple = ("id_number",)
+    birth_columns: tuple = ("birth_date",)
+
+    def _reveals(self, column: str, flt=None) -> bool:
+        """True when filtering (``flt``) or sorting (no ``flt``) on ``column`` would give away a
+        masked ID number to an actor without ``can_view_full_id``."""
+        name = (column or "").split(".")[-1]
+        if name in self.birth_columns:
+            sensitive = True
+        elif name in self.id_columns:
+            sensitive = flt is None or type(flt) is not FilterEqual
+        else:
+            return False
+        return sensitive and has_request_context() and not can_view_full_id()
+
+    def apply_filters(self, query, filters):
+        # A partial ID-number filter (starts-with, contains, ...) or any birth-date filter from an
+        # actor who sees masked numbers matches nothing: the answer is the same as for a wrong guess.
+        if filters and any(self._reveals(f.column_name, f) for f in filters.filters):
+            return query.filter(false())
+        return super().apply_filters(query, filters)
+
+    def apply_order_by(self, query, order_column, order_direction, *args, **kwargs):
+        if order_column and self._reveals(order_column):
+            order_column, order_direction = "", ""
+        return super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
 
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
@@ -106,6 +156,81 @@ def masked(value):
     if value is None:
         return ""
     return value if can_view_full_id() else mask_id_number(value)
+
+
+def masked_birth_date(value):
+    """Formatter for birth-date columns: blank unless the actor sees full ID numbers (the birth
+    date is exactly the part a masked ID number hides)."""
+    if value is None or not can_view_full_id():
+        return ""
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def setup_sensitive_columns(view) -> None:
+    """Tell the view's interface its ID-number / birth-date columns, and put the exact-match
+    filter first in the ID-number columns' filter lists (so index 0 means "equal" for everybody
+    and the search form of an actor without full IDs can offer that one alone)."""
+    view.datamodel.id_columns = tuple(view.id_number_columns)
+    view.datamodel.birth_columns = tuple(view.birth_date_columns)
+    filters = view._filters
+    for attr in ("_search_filters", "_all_filters"):
+        table = dict(getattr(filters, attr, None) or {})
+        for col in view.id_number_columns:
+            if col in table:
+                table[col] = sorted(table[col], key=lambda f: type(f) is not FilterEqual)
+        setattr(filters, attr, table)
+
+
+# Fields only a workflow may change (transfer, review, registration, deregistration, hand-over...):
+# never editable in a generic form or REST PUT. "*" applies to every model.
+WORKFLOW_FIELDS = {
+    "*": ("state", "status", "route", "step", "handler_org", "handler_org_id", "recognised_hours", "is_super",
+          "submitted_at", "decided_at"),
+    "professional": ("org", "org_id", "user", "user_id", "name", "id_number", "certificate_no", "birth_date", "gender"),
+    "organization": ("parent", "parent_id", "kind", "path", "credit_code", "review_closed", "certificate_scan"),
+    "department": ("org", "org_id"),
+    "membership": ("org", "org_id", "user", "user_id", "roles"),
+    "declaration": ("org", "org_id", "professional", "professional_id", "declared_by_org", "declared_by_org_id"),
+    "training_plan": ("org", "org_id"),
+    "training_class": ("org", "org_id", "plan", "plan_id", "results_declared"),
+    "trainee_result": ("training_class", "class_id", "id_number", "passed"),
+    "certificate": ("*",),
+}
+
+
+def workflow_fields_changed(item) -> list[str]:
+    """The workflow-only fields (``WORKFLOW_FIELDS``) changed on ``item`` since it was loaded.
+    Call it before anything flushes the session (a query autoflushes and clears the history)."""
+    table = getattr(type(item), "__tablename__", "")
+    state = sa_inspect(item)
+    if state.transient or state.pending:
+        return []
+    names = set(WORKFLOW_FIELDS["*"]) | set(WORKFLOW_FIELDS.get(table, ()))
+    attrs = state.attrs
+    if "*" in names:
+        names = set(attrs.keys())
+    return sorted(n for n in names if n in attrs.keys() and attrs[n].history.has_changes())
+
+
+def check_workflow_fields(item) -> None:
+    """Raise ``BadRequest`` when a generic edit changed a field only a workflow may change."""
+    changed = workflow_fields_changed(item)
+    if changed:
+        raise BadRequest(_("These fields change only through their own process: %(fields)s", fields=", ".join(changed)))
+
+
+def refuse_write(datamodel, pk, read_filters, write_filters):
+    """``None`` when row ``pk`` may be written, else the HTTP status to answer: 403 for a row the
+    actor may read but not change, 404 for one outside its scope (or missing)."""
+    if datamodel.get(pk, write_filters) is not None:
+        return None
+    return 403 if datamodel.get(pk, read_filters) is not None else 404
+
+
+def check_item_writable(session, item) -> None:
+    """Raise ``BadRequest`` unless the new or changed ``item`` is owned where the actor may write."""
+    if not scope.item_writable(session, current_actor(), item):
+        raise BadRequest(_("You may not change records of this organisation."))
 
 
 def yes_no(value):
@@ -189,8 +314,9 @@ class ScopedModelView(ModelView):
     list_widget = CappedListWidget
     # Relationship keys not checked against the scope (e.g. a transfer's target unit).
     scope_exempt_relations: tuple = ()
-    # Columns holding ID numbers (masked).
+    # Columns holding ID numbers (masked) and birth dates (blank beside a masked number).
     id_number_columns: tuple = ("id_number",)
+    birth_date_columns: tuple = ("birth_date",)
     export_columns: list | None = None
 
     def __init__(self, **kwargs):
@@ -201,27 +327,73 @@ class ScopedModelView(ModelView):
         formatters = dict(self.formatters_columns or {})
         for col in self.id_number_columns:
             formatters.setdefault(col, masked)
+        for col in self.birth_date_columns:
+            formatters.setdefault(col, masked_birth_date)
         booleans = {c.key for c in sa_inspect(model).column_attrs if isinstance(c.columns[0].type, Boolean)}
         for col in set(self.list_columns or []) | set(self.show_columns or []):
             formatters.setdefault(col, yes_no if col in booleans else blank_none)
         self.formatters_columns = formatters
         super().__init__(**kwargs)
+        self._write_filters = self.datamodel.get_filters().add_filter_list(list(self.base_filters or []) + WRITE_FILTER)
+        setup_sensitive_columns(self)
+
+    def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
+        """The search form; without full ID numbers: exact match only on ID-number columns and no
+        birth-date columns."""
+        if can_view_full_id():
+            return super()._get_search_widget(form=form, exclude_cols=exclude_cols, widgets=widgets)
+        widgets = widgets or {}
+        limited = copy.copy(self._filters)
+        limited._search_filters = {
+            col: (flts[:1] if col in self.id_number_columns else flts)
+            for col, flts in self._filters.get_search_filters().items()
+            if col not in self.birth_date_columns
+        }
+        widgets["search"] = self.search_widget(
+            route_base=self.route_base,
+            form=form,
+            include_cols=[c for c in self.search_columns if c not in self.birth_date_columns],
+            exclude_cols=exclude_cols or [],
+            filters=limited,
+        )
+        return widgets
 
     # -- scope on writes ---------------------------------------------------------------------
+
+    def _writable_or_abort(self, pk):
+        status = refuse_write(self.datamodel, pk, self._base_filters, self._write_filters)
+        if status is not None:
+            abort(status)
+
+    def _edit(self, pk):
+        self._writable_or_abort(pk)
+        return super()._edit(pk)
+
+    def _delete(self, pk):
+        self._writable_or_abort(pk)
+        return super()._delete(pk)
 
     def pre_add(self, item):
         fill_owner(item)
         self._check(item)
 
     def pre_update(self, item):
-        self._check(item)
+        self._check(item, update=True)
 
-    def _check(self, item):
+    def _check(self, item, update=False):
         try:
+            if update:
+                check_workflow_fields(item)
             check_item_scope(self.datamodel.session, item, self.scope_exempt_relations)
+            check_item_writable(self.datamodel.session, item)
         except BadRequest as exc:
             self.datamodel.session.rollback()
             raise ValueError(exc.description) from exc
+
+    def _load_for_action(self, pk):
+        pk = self._deserialize_pk_if_composite(pk)
+        self._writable_or_abort(pk)
+        return self.datamodel.get(pk, self._write_filters)
 
     # -- actions: POST only, rows re-loaded with the scope -----------------------------------
 
@@ -233,10 +405,7 @@ class ScopedModelView(ModelView):
         permission_name = self.get_action_permission_name(name)
         if not self.appbuilder.sm.has_access(permission_name, self.class_permission_name):
             abort(403)
-        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
-        if item is None:
-            abort(404)
-        return action.func(item)
+        return action.func(self._load_for_action(pk))
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
@@ -249,10 +418,7 @@ class ScopedModelView(ModelView):
             abort(403)
         items = []
         for pk in request.form.getlist("rowid"):
-            item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
-            if item is None:
-                abort(404)
-            items.append(item)
+            items.append(self._load_for_action(pk))
         if not items:
             flash(_("No record selected."), "warning")
             return redirect(self.get_redirect())
@@ -292,6 +458,7 @@ class ScopedModelView(ModelView):
         columns = self.export_columns or self.list_columns
         limit = current_app.config.get("CE_EXPORT_LIMIT", 50000)
         _count, items = self.datamodel.query(self._filters, page=0, page_size=limit)
+        self._audit_export(len(items))
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(str(self.list_title or self.__class__.__name__)[:31])
         ws.append([str(self.label_columns.get(c, c)) for c in columns])
@@ -314,6 +481,13 @@ class ScopedModelView(ModelView):
             download_name=f"{self.__class__.__name__}.xlsx",
         )
 
+    def _audit_export(self, rows: int) -> None:
+        """One audit row per export: the model, the request's filters and the number of rows."""
+        wanted = {k: request.args.getlist(k) for k in sorted(request.args) if k.startswith("_flt_")}
+        comment = json.dumps({"view": self.__class__.__name__, "filters": wanted, "rows": rows}, ensure_ascii=False)
+        record_event("export", object_type=self.datamodel.obj.__name__, actor=current_actor(), comment=comment)
+        db.session.commit()
+
     def _export_value(self, item, col):
         value = item
         for part in col.split("."):
@@ -334,6 +508,7 @@ class ScopedRestApi(ModelRestApi):
 
     scope_exempt_relations: tuple = ()
     id_number_columns: tuple = ("id_number",)
+    birth_date_columns: tuple = ("birth_date",)
     # The back-office's own pages call the API with the session cookie (and its CSRF token).
     allow_browser_login = True
     max_page_size = 100
@@ -342,14 +517,34 @@ class ScopedRestApi(ModelRestApi):
     def __init__(self):
         apply_scope_setup(self, ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"))
         super().__init__()
+        self._write_filters = self.datamodel.get_filters().add_filter_list(list(self.base_filters or []) + WRITE_FILTER)
+        self.datamodel.id_columns = tuple(self.id_number_columns)
+        self.datamodel.birth_columns = tuple(self.birth_date_columns)
+
+    def _refused_write(self, pk):
+        status = refuse_write(self.datamodel, pk, self._base_filters, self._write_filters)
+        if status == 403:
+            return self.response_403()
+        if status == 404:
+            return self.response_404()
+        return None
+
+    def put_headless(self, pk):
+        return self._refused_write(pk) or super().put_headless(pk)
+
+    def delete_headless(self, pk):
+        return self._refused_write(pk) or super().delete_headless(pk)
 
     def pre_add(self, item):
         fill_owner(item)
         check_item_scope(self.datamodel.session, item, self.scope_exempt_relations)
+        check_item_writable(self.datamodel.session, item)
 
     def pre_update(self, item):
         try:
+            check_workflow_fields(item)
             check_item_scope(self.datamodel.session, item, self.scope_exempt_relations)
+            check_item_writable(self.datamodel.session, item)
         except BadRequest:
             self.datamodel.session.rollback()
             raise
@@ -360,6 +555,9 @@ class ScopedRestApi(ModelRestApi):
         for col in self.id_number_columns:
             if row.get(col):
                 row[col] = mask_id_number(row[col])
+        for col in self.birth_date_columns:
+            if col in row:
+                row[col] = None
 
     def pre_get(self, data):
         self._mask(data.get("result", {}))

@@ -28,7 +28,7 @@ from ..services import declarations as service
 from ..services import scope
 from ..services.lists import capped_count
 from ..services.declarations import DeclarationInvalid
-from ..workflows.declaration import DeclarationError
+from ..workflows.declaration import DeclarationError, is_own
 from .base import masked, org_actor, person_actor, safe_back
 from .choices import SUBJECT_TYPES
 
@@ -795,12 +795,14 @@ class HoursReviewView(BaseView):
             decl.state == "pending"
             and decl.handler_org_id == actor.org_id
             and self.appbuilder.sm.has_access("can_review", REVIEW_VIEW)
+            and not is_own(decl, actor)  # nobody decides their own declaration
         )
         can_annul = (
             decl.state == "approved"
             and bool(decl.route)
             and decl.route[-1] == actor.org_id
             and self.appbuilder.sm.has_access("can_review", REVIEW_VIEW)
+            and not is_own(decl, actor)
         )
         return self.render_template(
             "ce/declaration/show.html",
@@ -888,6 +890,8 @@ class HoursReviewView(BaseView):
             flash(_("%(n)d declarations approved.", n=n), "success")
         else:
             flash(_("%(n)d declarations rejected.", n=n), "success")
+        if getattr(done, "skipped_own", None):
+            flash(service.skipped_message(len(done.skipped_own)), "warning")
         if which == "single":
             return redirect(url_for(f"{REVIEW_VIEW}.index", year=year, kind=kind))
         return redirect(url_for(f"{REVIEW_VIEW}.index", kind=kind, year=year, q=q or None))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, make_response, redirect, request, session, url_for
+from flask import abort, current_app, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,6 +11,7 @@ from .. import acting
 from ..capacities import LABELS
 from ..extensions import db
 from ..services import captcha as captcha_service
+from ..services.admins import my_invitations
 from ..services.dashboard import waiting_counts
 
 
@@ -23,14 +24,17 @@ class HomeView(IndexView):
         if current_user.is_authenticated and actor is None:
             # Logged in but without a usable capacity (e.g. membership disabled meanwhile).
             return redirect(url_for("CapacityLoginView.login"))
-        counts = waiting_counts(db.session, actor) if actor else []
+        sm = self.appbuilder.sm
+        counts = waiting_counts(db.session, actor, lambda perm, view: sm.has_access(perm, view)) if actor else []
+        invitations = len(my_invitations(db.session, actor)) if actor else 0
         return self.render_template(
-            self.index_template, appbuilder=self.appbuilder, actor=actor, counts=counts, capacity_labels=LABELS
+            self.index_template, appbuilder=self.appbuilder, actor=actor, counts=counts, capacity_labels=LABELS,
+            invitations=invitations,
         )
 
 
 class CaptchaView(BaseView):
-    """Public: a new captcha image; the session keeps only the answer's keyed hash."""
+    """Public: a new captcha image; the session keeps only a one-use challenge id (services/captcha)."""
 
     route_base = "/captcha"
     default_view = "image"
@@ -39,7 +43,7 @@ class CaptchaView(BaseView):
     def image(self):
         factory = current_app.config.get("CE_CAPTCHA_TEXT_FACTORY")
         text = factory() if factory else captcha_service.new_text(current_app.config.get("CE_CAPTCHA_LENGTH", 4))
-        session["ce_captcha"] = captcha_service.digest(current_app.secret_key, text)
+        captcha_service.issue(db.session, text)
         response = make_response(captcha_service.render_png(text))
         response.headers["Content-Type"] = "image/png"
         response.headers["Cache-Control"] = "no-store"

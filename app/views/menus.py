@@ -1,7 +1,10 @@
 """Menus and base-role permissions of every capacity, declared as data in one place.
 
 Each capacity has its own categories and items (names ``<capacity>.<key>``), so a capacity sees
-exactly its menu. ``perms`` letters: L list/show/export, A add, E edit, D delete, R review.
+exactly its menu. Every item is also a permission module (角色管理, base-role matrix) whose levels
+come from its ``perms`` letters: L gives the levels 查看 view (list/show) and 导出 export (where the
+view exports), A/E/D (add/edit/delete) give 编辑 edit, R gives 审核 review, C the console (view).
+``ACTION_MODULES`` are modules without a menu link of their own (e.g. the password reset).
 An item's view is a view class name (the link goes to its ``list``) or ``"View.method"`` (the link
 goes to that endpoint; the permissions are those of ``View``).
 """
@@ -13,12 +16,20 @@ from flask_babel import lazy_gettext as _l
 from ..capacities import CE_BASE, COMPETENT, EMPLOYER, HR, PERSON, PROVINCE, SYSADMIN
 
 PERM_LETTERS = {
-    "L": ("can_list", "can_show", "can_export"),
+    "L": ("can_list", "can_show"),
+    "X": ("can_export",),  # implied by L: the export level
     "A": ("can_add",),
     "E": ("can_edit",),
     "D": ("can_delete", "muldelete"),
     "R": ("can_review",),
+    "P": ("can_admin_reset",),
 }
+# Permission levels of a module, in matrix column order, and the letters that bring each.
+LEVELS = ("view", "edit", "export", "review")
+LEVEL_LABELS = {"view": _l("View"), "edit": _l("Edit"), "export": _l("Export"), "review": _l("Review")}
+LETTER_LEVELS = {"L": "view", "C": "view", "X": "export", "A": "edit", "E": "edit", "D": "edit", "P": "edit", "R": "review"}
+# REST API letters each level brings (only those the capacity's API holds, see ``APIS``).
+LEVEL_API_LETTERS = {"view": ("L",), "edit": ("A", "E", "D", "S"), "export": (), "review": ("R",)}
 API_LETTERS = {
     "L": ("can_get", "can_info"),
     "A": ("can_post",),
@@ -259,6 +270,8 @@ MENUS: dict[str, list] = {
             ("requirements", _l("Yearly hour requirements"), "AnnualRequirementView", "LAED"),
             ("audit", _l("Audit log"), "AuditLogView", "L"),
             ("console", _l("Base data console"), "ConsoleAccess", "C"),
+            ("users", _l("Users"), "UserAdminView", "LE"),
+            ("base_roles", _l("Base role permissions"), "RoleMatrixView.index", "LE"),
         ]),
     ],
 }
@@ -276,9 +289,17 @@ APIS: dict[str, dict[str, str]] = {
     SYSADMIN: {"OrganizationApi": "LAED", "DepartmentApi": "LAED", "ProfessionalApi": "LE", "DeclarationApi": "L", "TrainingPlanApi": "L"},
 }
 
+# Permission modules without a menu link: capacity -> [(category key, [(key, label, view, perms)])].
+# The password reset is its own module (not part of the professionals queries): the reset buttons
+# show only to admins holding it.
+ACTION_MODULES: dict[str, list] = {
+    capacity: [("accounts", [("password_reset", _l("Password reset"), "PasswordAdminView", "P")])]
+    for capacity in (EMPLOYER, COMPETENT, CE_BASE, HR, PROVINCE)
+}
+
 # Permissions a capacity's base role holds outside its menus: (permission, view) pairs.
 EXTRA_PERMISSIONS = {
-    capacity: (("can_admin_reset", "PasswordAdminView"), ("can_download", "UploadView"))
+    capacity: (("can_download", "UploadView"),)
     for capacity in (EMPLOYER, COMPETENT, CE_BASE, HR, PROVINCE)
 }
 EXTRA_PERMISSIONS[SYSADMIN] = (("can_download", "UploadView"),)
@@ -288,8 +309,12 @@ API_ACCESS = (("can_issue", "ApiToken"), ("can_get", "OpenApi"))
 for _capacity in list(EXTRA_PERMISSIONS):
     EXTRA_PERMISSIONS[_capacity] = EXTRA_PERMISSIONS[_capacity] + API_ACCESS
 
-# FAB's own security pages, for the system administrator only.
+# FAB's own security pages: registered only with the developer flag ``CE_DEV_SECURITY_PAGES``
+# (English permission tokens and internal role names); then for the system administrator only.
 SYSADMIN_SECURITY_MENUS = ("Security", "List Users", "List Roles")
+# System administrator modules always held (never offered in the base-role matrix): without them
+# nobody could undo a matrix edit.
+FIXED_MODULES = {SYSADMIN: ("users", "base_roles")}
 # Every capacity's role: the view full ID permission only where it is the person's own data.
 FULL_ID_CAPACITIES = (PERSON, SYSADMIN)
 

@@ -83,8 +83,9 @@ class DepartmentView(ScopedModelView):
         self._check_tree(item)
 
     def pre_update(self, item):
-        super().pre_update(item)
+        # The tree first, before any query flushes a self-parent or a cycle into the database.
         self._check_tree(item)
+        super().pre_update(item)
 
     def pre_delete(self, item):
         try:
@@ -93,10 +94,12 @@ class DepartmentView(ScopedModelView):
             raise ValueError(str(exc.message)) from exc
 
     def _check_tree(self, item):
+        session = self.datamodel.session
         try:
-            departments.check_parent(item, item.parent)
+            with session.no_autoflush:
+                departments.check_parent(item, item.parent)
         except departments.DepartmentError as exc:
-            self.datamodel.session.rollback()
+            session.rollback()
             raise ValueError(str(exc.message)) from exc
 
     @fab_action("add_child", _l("Add sub-department"), None, "fa-plus", multiple=False)

@@ -1,4 +1,4 @@
-"""角色管理: the organisation's custom roles as sets of permission modules (super admin only)."""
+"""角色管理: the organisation's custom roles as module × level matrices (super admin only)."""
 
 from __future__ import annotations
 
@@ -21,41 +21,45 @@ def _actor_or_404():
 
 
 class OrgRoleView(BaseView):
-    """List, create, edit and delete the organisation's roles; modules limited to its kind."""
+    """List, create, edit and delete the organisation's roles; module levels limited to its kind's
+    base role, chosen in a matrix (modules grouped like the menu × 查看/编辑/导出/审核)."""
 
     route_base = "/orgroles"
     default_view = "list"
     class_permission_name = "OrgRoleView"
     method_permission_name = {"list": "list", "add": "add", "edit": "edit", "delete": "delete"}
 
-    def _modules(self, actor):
-        kind = db.session.get(Organization, actor.org_id).kind
-        return org_roles.modules_for(kind)
+    def _kind(self, actor):
+        return db.session.get(Organization, actor.org_id).kind
 
     @expose("/list/")
     @has_access
     def list(self):
         actor = _actor_or_404()
         roles = org_roles.org_roles(db.session, actor)
-        labels = {key: label for key, label, _c in self._modules(actor)}
-        rows = [(r, [labels.get(k, k) for k in r.modules or []], org_roles.usage(db.session, r)) for r in roles]
+        kind = self._kind(actor)
+        rows = [(r, org_roles.describe(r, kind), org_roles.usage(db.session, r)) for r in roles]
         return self.render_template(
             "ce/org/roles.html", title=_("Roles"), rows=rows, is_super=admins.is_super(db.session, actor)
         )
 
     def _form(self, actor, org_role=None):
         errors = {}
+        sm = current_app.appbuilder.sm
         name = org_role.name if org_role is not None else ""
-        chosen = set(org_role.modules or []) if org_role is not None else set()
+        chosen = set()
+        if org_role is not None:
+            chosen = {f"{k}:{lv}" for k, levels in org_roles.role_levels(org_role).items() for lv in levels}
         if request.method == "POST":
             name = (request.form.get("name") or "").strip()[:64]
-            chosen = set(request.form.getlist("modules"))
-            sm = current_app.appbuilder.sm
+            # "levels": module:level checkboxes of the matrix; "modules": a whole module (every level).
+            levels = request.form.getlist("levels") + request.form.getlist("modules")
+            chosen = set(levels)
             try:
                 if org_role is None:
-                    org_roles.create_role(db.session, sm, actor, name, request.form.getlist("modules"))
+                    org_roles.create_role(db.session, sm, actor, name, levels)
                 else:
-                    org_roles.update_role(db.session, sm, actor, org_role.id, name, request.form.getlist("modules"))
+                    org_roles.update_role(db.session, sm, actor, org_role.id, name, levels)
             except AdminError as exc:
                 errors = exc.errors or {"form": exc.message}
             else:
@@ -66,7 +70,8 @@ class OrgRoleView(BaseView):
             title=_("Edit role") if org_role is not None else _("Add role"),
             name=name,
             chosen=chosen,
-            modules=self._modules(actor),
+            groups=org_roles.matrix(db.session, sm, self._kind(actor)),
+            columns=org_roles.level_columns(),
             errors=errors,
         )
 

@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_appbuilder.utils.base import get_safe_redirect
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from .. import acting
 from ..extensions import db
 from ..models import User
 from ..services import passwords as pw
 from ..services.mail import send_mail
+from ..services.public_urls import public_url
+from .base import masked
+
+#: Forgot-password POSTs per client address (Flask-Limiter syntax); ``CE_FORGOT_RATE_LIMIT`` overrides.
+DEFAULT_FORGOT_RATE_LIMIT = "5 per minute"
+
+
+def show_one_time_password(view, user: User, value: str, back: str, created: bool = False):
+    """The page showing a one-time password once, to the admin who set it: never stored, never in a
+    URL, and marked ``no-store`` so neither the browser nor a proxy keeps a copy."""
+    html = view.render_template(
+        "ce/one_time_password.html",
+        title=_("Administrator account created") if created else _("Password reset"),
+        user=user,
+        value=value,
+        hours=pw.ONE_TIME_HOURS,
+        mailed=bool(user.email) and pw.mail_configured(),
+        back=back,
+        created=created,
+        masked=masked,
+    )
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _signed_out_after_change(message: str):
+    """Changing a password ends every session of the user, this one included: sign in again."""
+    logout_user()
+    acting.forget()
+    flash(message, "success")
+    return redirect(url_for("CapacityLoginView.login"))
 
 ADMIN_RESET_VIEW = "PasswordAdminView"
 
@@ -41,8 +74,7 @@ class PasswordView(BaseView):
             except pw.PasswordError as exc:
                 errors = exc.errors
             else:
-                flash(_("Your password has been changed."), "success")
-                return redirect(url_for("HomeView.index"))
+                return _signed_out_after_change(_("Your password has been changed. Please sign in with the new password."))
         return self.render_template(
             "ce/password_change.html", title=_("Change password"), errors=errors, forced=bool(user.must_change_password)
         )
@@ -53,6 +85,9 @@ class PasswordView(BaseView):
         values = {"id_number": "", "contact": ""}
         errors = {}
         if request.method == "POST":
+            limit = current_app.config.get("CE_FORGOT_RATE_LIMIT") or DEFAULT_FORGOT_RATE_LIMIT
+            with current_app.appbuilder.sm.limiter.limit(limit):  # per client address; 429 beyond
+                pass
             values = {k: (request.form.get(k) or "").strip()[:64] for k in values}
             for key in values:
                 if not values[key]:
@@ -61,7 +96,8 @@ class PasswordView(BaseView):
                 user = pw.find_for_reset(db.session, values["id_number"], values["contact"])
                 if user is not None and user.email:
                     token = pw.make_reset_token(user)
-                    link = url_for("PasswordView.reset", token=token, _external=True)
+                    # The configured public address, never the request's Host (a client chooses that).
+                    link = public_url(url_for("PasswordView.reset", token=token))
                     send_mail(
                         user.email,
                         _("Reset your password"),
@@ -105,17 +141,22 @@ class PasswordAdminView(BaseView):
     @expose("/<int:user_id>", methods=["POST"])
     @has_access
     def admin_reset(self, user_id):
+        """Reset to a random one-time password shown once on the response page (see
+        ``services.passwords.reset_refusal`` for who may reset whom); a refusal says why (403)."""
         actor = acting.current_actor()
         user = db.session.get(User, user_id)
         if actor is None or user is None:
             abort(404)
         try:
-            pw.admin_reset(db.session, actor, user)
-        except LookupError:
-            abort(404)
-        flash(_("The password has been reset to the last six characters of the ID number."), "success")
+            value = pw.admin_reset(db.session, actor, user)
+        except LookupError as exc:
+            html = self.render_template(
+                "ce/error.html", code=403, title=_("The password was not reset"), message=exc.args[0] if exc.args else ""
+            )
+            return html, 403
         target = request.form.get("next") or request.referrer or ""
-        return redirect(get_safe_redirect(target) if target else url_for("HomeView.index"))
+        back = get_safe_redirect(target) if target else url_for("HomeView.index")
+        return show_one_time_password(self, user, value, back)
 
 
 # Endpoints still open to a user who must change the password first.

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..models import AcademicTitleRecord, EducationRecord, Professional, QualificationRecord, TitleRecord
+from ..services import departments
 from .base import ScopedInterface, ScopedModelView
 from .choices import GENDERS, STATUSES, fmt
 from .labels import LABELS, PERSON_LABELS
@@ -29,6 +30,16 @@ class ProfessionalView(ScopedModelView):
     formatters_columns = {"gender": fmt(GENDERS), "status": fmt(STATUSES)}
     order_columns = ["name", "status"]
     base_order = ("id", "desc")
+    # A professional is created by registration and leaves by deregistration (注销), never here.
+    base_permissions = ["can_list", "can_show", "can_edit", "can_export"]
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        try:
+            departments.check_member_department(item)
+        except departments.DepartmentError as exc:
+            self.datamodel.session.rollback()
+            raise ValueError(str(exc.message)) from exc
 
 
 def _record_view(model, title, columns, show_title, add_title, edit_title):

@@ -331,6 +331,8 @@ class ReductionReviewView(BaseView):
                 return redirect(back)
             return self._confirm(trigger, year, ids, comment, back)
         flash(service.review_message(len(done), trigger), "success")
+        if getattr(done, "skipped_own", None):
+            flash(service.skipped_message(len(done.skipped_own)), "warning")
         return redirect(url_for(f"{REVIEW_VIEW}.index", year=year))
 
     def _confirm(self, trigger, year, ids, comment, back):

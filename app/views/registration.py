@@ -1,12 +1,20 @@
 """Public registration pages: choose, professional, organisation, progress query (+ withdraw), and the
-searchable, paginated organisation pickers (JSON). Rules live in ``services/registration.py``."""
+searchable, paginated organisation pickers (JSON). Rules live in ``services/registration.py``.
+
+Anonymous and costly or sensitive, so: every POST here (registration with its upload, progress query,
+withdrawal) is rate-limited per client address (``CE_PUBLIC_RATE_LIMIT``), and the forms that check a
+password or create an account need the one-use captcha (``services/captcha.consume``), checked before
+anything else is looked at.
+"""
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.utils.limit import Limit
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from sqlalchemy import or_
 
 from ..extensions import db
@@ -14,7 +22,9 @@ from ..models import Ethnicity, Industry, Major, Organization, Region
 from ..models.common import APPROVED
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR
 from ..models.reference import UnitLevel, UnitNature
+from ..services import captcha as captcha_service
 from ..services import registration as reg
+from ..services.auth import MESSAGES as LOGIN_MESSAGES
 from ..services.scope import like_contains
 from ..services.uploads import max_bytes as max_upload_bytes
 from ..workflows.registration import RegistrationError
@@ -26,7 +36,25 @@ KIND_LABELS = {
     CE_BASE: _l("Continuing-education base"),
     HR: _l("HR bureau"),
 }
-_SECRET_FIELDS = ("password", "confirm", "applicant_password", "applicant_confirm")
+_SECRET_FIELDS = ("password", "confirm", "applicant_password", "applicant_confirm", "captcha")
+DEFAULT_PUBLIC_RATE_LIMIT = "30 per minute"
+
+
+def public_rate_limit() -> str:
+    """POSTs per client address on the public registration pages (``CE_PUBLIC_RATE_LIMIT``)."""
+    return current_app.config.get("CE_PUBLIC_RATE_LIMIT") or DEFAULT_PUBLIC_RATE_LIMIT
+
+
+def _client_key() -> str:
+    """The client address, as the login's limit sees it (``RATELIMIT_KEY_FUNC``, e.g. behind a proxy)."""
+    return (current_app.config.get("RATELIMIT_KEY_FUNC") or get_remote_address)()
+
+
+def _captcha_errors() -> dict:
+    """Consume the session's captcha (one use, right or wrong); ``{"captcha": message}`` if it failed."""
+    if captcha_service.consume(db.session, request.form.get("captcha")):
+        return {}
+    return {"captcha": LOGIN_MESSAGES["bad_captcha"]}
 
 
 def _regions():
@@ -72,6 +100,14 @@ def _org_page(kinds, region_id, q, page):
     }
 
 
+def _target(value):
+    """``"professional:12"`` -> ("professional", 12); anything else -> (None, None) (then nothing matches)."""
+    kind, _sep, pk = (value or "").partition(":")
+    if kind in ("professional", "organization") and pk.isdigit():
+        return kind, int(pk)
+    return None, None
+
+
 def _args():
     try:
         region_id = int(request.args.get("region") or 0) or None
@@ -86,6 +122,9 @@ class RegistrationView(BaseView):
 
     route_base = "/register"
     default_view = "index"
+    # Per client address and per page, on POSTs only (FAB applies it to the blueprint; Flask-Limiter
+    # keeps one counter per endpoint): the GETs of the forms and the organisation pickers are free.
+    limits = [Limit(public_rate_limit, key_func=_client_key, methods=("POST",))]
 
     @expose("/")
     def index(self):
@@ -113,13 +152,16 @@ class RegistrationView(BaseView):
         values, errors = {}, {}
         if request.method == "POST":
             values = _kept(request.form)
-            try:
-                reg.register_professional(request.form.to_dict())
-            except reg.RegistrationInvalid as e:
-                errors = e.errors
-            else:
-                flash(_("Your registration was submitted and waits for review by your employer unit."), "info")
-                return redirect(url_for("RegistrationView.progress"))
+            # The captcha first: a wrong one looks at nothing else (no password check, no account).
+            errors = _captcha_errors()
+            if not errors:
+                try:
+                    reg.register_professional(request.form.to_dict())
+                except reg.RegistrationInvalid as e:
+                    errors = e.errors
+                else:
+                    flash(_("Your registration was submitted and waits for review by your employer unit."), "info")
+                    return redirect(url_for("RegistrationView.progress"))
         return self.render_template("ce/register_professional.html", **self._person_context(values, errors))
 
     @expose("/organization", methods=["GET", "POST"])
@@ -127,13 +169,16 @@ class RegistrationView(BaseView):
         values, errors = {"applicant": "new"}, {}
         if request.method == "POST":
             values = _kept(request.form)
-            try:
-                reg.register_organization(request.form.to_dict(), request.files.get("certificate_scan"))
-            except reg.RegistrationInvalid as e:
-                errors = e.errors
-            else:
-                flash(_("The registration was submitted and waits for review by the superior organisation."), "info")
-                return redirect(url_for("RegistrationView.progress"))
+            # The captcha before the applicant's password and before the upload is decoded.
+            errors = _captcha_errors()
+            if not errors:
+                try:
+                    reg.register_organization(request.form.to_dict(), request.files.get("certificate_scan"))
+                except reg.RegistrationInvalid as e:
+                    errors = e.errors
+                else:
+                    flash(_("The registration was submitted and waits for review by the superior organisation."), "info")
+                    return redirect(url_for("RegistrationView.progress"))
         cities, counties = _regions()
         parent_name = ""
         if values.get("parent", "").isdigit():
@@ -156,19 +201,24 @@ class RegistrationView(BaseView):
 
     @expose("/progress", methods=["GET", "POST"])
     def progress(self):
-        name = (request.values.get("name") or "").strip()
-        id_number = (request.values.get("id_number") or "").strip()
-        results, searched = [], False
-        if request.method == "POST" and request.form.get("action") == "withdraw":
-            try:
-                object_id = int(request.form.get("object_id") or 0) or None
-            except ValueError:
-                object_id = None
-            try:
-                reg.withdraw(name, id_number, request.form.get("object_type") or None, object_id)
-                flash(_("The registration was withdrawn. You may register again."), "info")
-            except RegistrationError as e:
-                flash(str(e.message), "danger")
+        """注册审核进度查询: name + ID number give each registration's state (and, while pending, the
+        reviewing organisation); withdrawing a pending one needs the registrant's password and the captcha.
+        Only POSTs query, so every query counts towards the rate limit."""
+        form = request.form if request.method == "POST" else {}
+        name = (form.get("name") or "").strip()
+        id_number = (form.get("id_number") or "").strip()
+        results, searched, errors = [], False, {}
+        if request.method == "POST" and form.get("action") == "withdraw":
+            errors = _captcha_errors()
+            object_type, object_id = _target(form.get("target"))
+            if not errors:
+                try:
+                    reg.withdraw(name, id_number, object_type, object_id, password=form.get("password") or "")
+                    flash(_("The registration was withdrawn. You may register again."), "info")
+                except RegistrationError as e:
+                    errors = {"password": e.message} if e.code in ("bad_password", "locked") else {}
+                    if not errors:
+                        flash(str(e.message), "danger")
         if request.method == "POST" and name and id_number:
             results, searched = reg.progress_query(name, id_number), True
         elif request.method == "POST":
@@ -180,6 +230,7 @@ class RegistrationView(BaseView):
             id_number=id_number,
             results=results,
             searched=searched,
+            errors=errors,
         )
 
     @expose("/employers")

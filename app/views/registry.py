@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .account import MembershipView, OrgAdminView, SubunitView
+from .account import InvitationView, MembershipView, OrgAdminView, SubunitView
 from .api import APIS, AUTH_APIS
 from .audit import AuditLogView
 from .certificates import CertificatePrintView, CertificateVerifyView, CompletionView
@@ -19,6 +19,8 @@ from .learning import (
 from .menus import register_menus
 from .org import DepartmentView, OrganizationView
 from .org_roles import OrgRoleView
+from .role_matrix import RoleMatrixView
+from .users import UserAdminView
 from .password import PasswordAdminView, PasswordView
 from .reductions import ReductionReviewView, ReductionView
 from .person import (
@@ -39,6 +41,7 @@ from .requests import (
     PersonDeregistrationView,
     TransferView,
 )
+from .totp import TotpView
 from .training import TraineeResultView, TrainingClassView, TrainingPlanView
 from .uploads import UploadView
 
@@ -98,11 +101,16 @@ def init_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ActingView)
     appbuilder.add_view_no_menu(PasswordView)
     appbuilder.add_view_no_menu(PasswordAdminView)
+    appbuilder.add_view_no_menu(TotpView)
     appbuilder.add_view_no_menu(RegistrationView)
     # Organisation self-management pages (plain views over the acting organisation only).
     appbuilder.add_view_no_menu(OrgAdminView)
     appbuilder.add_view_no_menu(OrgRoleView)
+    # System administrator: users and the base-role matrix (FAB's raw pages are off, see security.py).
+    appbuilder.add_view_no_menu(UserAdminView)
+    appbuilder.add_view_no_menu(RoleMatrixView)
     appbuilder.add_view_no_menu(SubunitView)
+    appbuilder.add_view_no_menu(InvitationView)  # /account/invitations/: any logged-in user
     appbuilder.add_view_no_menu(RegistrationReviewView)
     appbuilder.add_view_no_menu(UploadView)
     appbuilder.add_view_no_menu(PersonDeregistrationView)

@@ -354,4 +354,6 @@ class DeregistrationReviewView(BaseView):
             flash(_("%(n)d requests approved.", n=len(done)), "success")
         else:
             flash(_("%(n)d requests rejected.", n=len(done)), "success")
+        if getattr(done, "skipped_own", None):
+            flash(dereg.skipped_message(len(done.skipped_own)), "warning")
         return redirect(url_for(f"{DEREG_REVIEW_VIEW}.list"))

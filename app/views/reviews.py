@@ -19,7 +19,7 @@ from .. import acting
 from ..models.org import CE_BASE, COMPETENT, EMPLOYER, HR
 from ..services import registration_review as rr
 from ..services.masking import mask_id_number
-from .base import can_view_full_id, safe_back
+from .base import can_view_full_id, masked_birth_date, safe_back
 from .choices import GENDERS, ORG_KINDS, STATUSES
 from .labels import LABELS
 
@@ -178,7 +178,7 @@ class RegistrationReviewView(BaseView):
                 (LABELS["name"], obj.name),
                 (LABELS["id_number"], _id(obj.id_number)),
                 (LABELS["gender"], GENDERS.get(obj.gender, obj.gender or "")),
-                (LABELS["birth_date"], obj.birth_date.isoformat() if obj.birth_date else ""),
+                (LABELS["birth_date"], masked_birth_date(obj.birth_date)),
                 (LABELS["ethnicity"], name(obj.ethnicity)),
                 (LABELS["native_place"], obj.native_place or ""),
                 (LABELS["region"], name(obj.region)),
@@ -256,6 +256,8 @@ class RegistrationReviewView(BaseView):
             flash(_("%(n)d registrations approved.", n=len(done)), "success")
         else:
             flash(_("%(n)d registrations rejected.", n=len(done)), "success")
+        if getattr(done, "skipped_own", None):
+            flash(rr.skipped_message(len(done.skipped_own)), "warning")
         return redirect(url_for(f"{VIEW_NAME}.{kind}", q=q or None))
 
     def _confirm(self, actor, kind, trigger, scope, q, ids, reason, back):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from transitions import Machine, MachineError
 
 from ..extensions import db
-from ..models import AuditLog
+from ..models import AuditLog, Professional
 from ..models.common import utcnow
 
 
@@ -87,6 +87,41 @@ def run(machine: Machine, unit: Unit, trigger: str, kwargs: dict, *, on_machine_
             raise on_refused()
     finally:
         machine.remove_model(unit)
+
+
+def write_lock() -> None:
+    """Serialise the current transaction with every other writer *before* it reads the rows it is
+    about to change, so a decision is never taken on a stale read.
+
+    PostgreSQL: nothing to do here (callers lock their rows with ``SELECT … FOR UPDATE``). SQLite
+    ignores ``FOR UPDATE`` and the driver opens its transaction only at the first write, so two
+    reviewers could both read "pending" and both approve: this takes the database's write lock now
+    (``BEGIN IMMEDIATE``; other writers wait up to the driver's busy timeout). When the transaction
+    has written already it holds that lock, and nothing is done."""
+    bind = db.session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    conn = db.session.connection()
+    raw = conn.connection.dbapi_connection
+    if not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Reviewed(list):
+    """The rows a bulk review decided (a list, in the order asked) and ``skipped_own``: the ids left
+    out because they are of the reviewer's own person (someone else must decide them)."""
+
+    def __init__(self, rows=(), skipped_own=()):
+        super().__init__(rows)
+        self.skipped_own = list(skipped_own)
+
+
+def own_person_id(actor) -> Optional[int]:
+    """The id of the professional profile of the actor's user (a user has at most one), or None.
+    A reviewer may never decide a request of that person (self-approval)."""
+    if actor is None or getattr(actor, "user_id", None) is None:
+        return None
+    return db.session.scalar(select(Professional.id).where(Professional.user_id == actor.user_id))
 
 
 def audit(object_type: str, obj, trigger: str, before: str, actor, comment: Optional[str] = None,

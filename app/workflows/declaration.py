@@ -18,6 +18,11 @@ Usage, inside a transaction (the caller commits)::
 
 Every fired trigger writes one ``AuditLog`` row (object_type ``declaration``); a refused trigger
 raises ``DeclarationError`` and changes nothing.
+
+The final approval records one ``HoursPosting`` per declaration (unique declaration id) next to the
+running total in ``HoursLedger``: a second posting of the same declaration fails on every database,
+so its hours can never be counted twice; annulling deletes the posting and takes its hours out again.
+Nobody decides a declaration of their own person (``own_person_id``), whatever organisation they act for.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from .base import audit, audit_history, Unit, WorkflowError, new_machine, run
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from .base import audit, audit_history, own_person_id, Unit, WorkflowError, new_machine, run
 
 from ..extensions import db
-from ..models import AuditLog, HoursLedger, Organization, Professional
+from ..models import AuditLog, HoursLedger, HoursPosting, Organization, Professional
 from ..models.common import utcnow
 
 OBJECT_TYPE = "declaration"
@@ -71,7 +79,18 @@ MESSAGES = {
     "hours_reason": _l("Please give a reason when the recognised hours differ from the requested hours."),
     "hours_invalid": _l("Recognised hours must be a number from 0 to 999.9."),
     "no_route": _l("No HR bureau was found above the organisation; the declaration cannot be routed."),
+    "own": _l(
+        "You cannot review your own declaration. Another administrator of your organisation or the "
+        "superior organisation must review it."
+    ),
+    "already_counted": _l(
+        "The hours of this declaration are already in the ledger (it was approved at the same time by "
+        "someone else). Nothing was changed; please reload the page."
+    ),
 }
+
+# ``fire(own_person=...)`` default: look the actor's own professional profile up.
+LOOKUP = object()
 
 ACTIONS = {
     "submit": _l("submitted"),
@@ -144,6 +163,17 @@ def is_final_reviewer(obj, actor) -> bool:
     )
 
 
+def is_own(obj, actor, own_person=LOOKUP) -> bool:
+    """True when ``obj`` (a declaration or a request of one professional) is of the actor's own person:
+    the professional profile whose user is the actor's user. ``own_person``: that profile's id when
+    the caller looked it up already (bulk reviews), else it is looked up here."""
+    if actor is None or obj.professional_id is None:
+        return False
+    if own_person is LOOKUP:
+        own_person = own_person_id(actor)
+    return own_person is not None and obj.professional_id == own_person
+
+
 def not_reviewed(obj) -> bool:
     """True while the declaration is still at the first reviewer (nobody has approved it yet)."""
     return (obj.step or 0) == 0 and bool(obj.route) and obj.handler_org_id == obj.route[0]
@@ -183,6 +213,60 @@ def post_ledger(increments: dict) -> None:
 
 def ledger_key(obj) -> tuple:
     return (obj.professional_id, obj.year, obj.subject_type)
+
+
+def posting_row(obj, now=None) -> dict:
+    """The ``HoursPosting`` row of the finally approved declaration ``obj`` (its recognised hours)."""
+    return {
+        "declaration_id": obj.id, "professional_id": obj.professional_id, "year": obj.year,
+        "subject_type": obj.subject_type, "hours": Decimal(obj.recognised_hours), "created": now or utcnow(),
+    }
+
+
+def post_hours(rows: list[dict]) -> None:
+    """Record the postings ``rows`` (``posting_row``) and add their hours to the ledger, in the current
+    transaction, set-based (1,000 rows per statement). A declaration posted already makes the insert
+    fail with ``IntegrityError`` (unique declaration id) on every database: the caller rolls back."""
+    if not rows:
+        return
+    for start in range(0, len(rows), 1000):
+        db.session.execute(insert(HoursPosting), rows[start:start + 1000])
+    increments: dict = {}
+    for r in rows:
+        key = (r["professional_id"], r["year"], r["subject_type"])
+        increments[key] = increments.get(key, Decimal(0)) + Decimal(r["hours"])
+    post_ledger(increments)
+
+
+POSTING_FROM_DECLARATION = (
+    "INSERT INTO hours_posting (declaration_id, professional_id, year, subject_type, hours, created) "
+    "SELECT d.id, d.professional_id, d.year, d.subject_type, COALESCE(d.recognised_hours, d.requested_hours, 0), "
+    "COALESCE(d.decided_at, d.submitted_at, d.created) FROM declaration d WHERE d.state = 'approved' "
+    "AND d.id >= :first AND NOT EXISTS (SELECT 1 FROM hours_posting p WHERE p.declaration_id = d.id)"
+)
+
+
+def record_postings(first_id: int = 0) -> None:
+    """For loaders that write approved declarations and their ledger totals directly (demo data,
+    generated data): record the missing posting of every approved declaration with id ≥ ``first_id``,
+    set-based. The ledger is not touched (the loader posted it)."""
+    from sqlalchemy import text
+
+    db.session.execute(text(POSTING_FROM_DECLARATION), {"first": int(first_id)})
+
+
+def unpost_hours(obj) -> Decimal:
+    """Delete the posting of the approved declaration ``obj`` and take its hours out of the ledger;
+    returns those hours. A declaration a loader approved without a posting (rows written directly)
+    gives back its recognised hours. The caller holds the declaration's lock (``annul``), so only one
+    annulment passes the state check and the hours leave the ledger once."""
+    hours = db.session.scalar(select(HoursPosting.hours).where(HoursPosting.declaration_id == obj.id))
+    if hours is None:
+        hours = Decimal(obj.recognised_hours or 0)
+    else:
+        db.session.execute(delete(HoursPosting).where(HoursPosting.declaration_id == obj.id))
+    post_ledger({ledger_key(obj): -Decimal(hours)})
+    return Decimal(hours)
 
 
 # ---------------------------------------------------------------- the machine
@@ -257,17 +341,19 @@ class _Unit(RoutedUnit):
         obj.handler_org_id = None
         if obj.recognised_hours is None:
             obj.recognised_hours = obj.requested_hours
-        ledger = event.kwargs.get("ledger")
-        key = ledger_key(obj)
-        if ledger is None:
-            post_ledger({key: Decimal(obj.recognised_hours)})
+        postings = event.kwargs.get("postings")
+        if postings is None:
+            if obj.id is None:
+                db.session.add(obj)
+                db.session.flush()
+            post_hours([posting_row(obj)])
         else:
-            ledger[key] = ledger.get(key, Decimal(0)) + Decimal(obj.recognised_hours)
+            postings.append(posting_row(obj))
 
     def on_annulled(self, event) -> None:
         obj = self.obj
         obj.decided_at = utcnow()
-        post_ledger({ledger_key(obj): -Decimal(obj.recognised_hours or 0)})
+        unpost_hours(obj)
 
 
 machine = new_machine(STATES, TRANSITIONS)
@@ -280,13 +366,13 @@ def available_triggers(obj, actor=None) -> list[str]:
         return triggers
     out = []
     for t in triggers:
-        if t in ("approve", "reject") and is_handler(obj, actor):
+        if t in ("approve", "reject") and is_handler(obj, actor) and not is_own(obj, actor):
             out.append(t)
         elif t == "submit" and is_declarant(obj, actor):
             out.append(t)
         elif t == "revoke" and is_owner(obj, actor) and not_reviewed(obj):
             out.append(t)
-        elif t == "annul" and is_final_reviewer(obj, actor):
+        elif t == "annul" and is_final_reviewer(obj, actor) and not is_own(obj, actor):
             out.append(t)
     return out
 
@@ -327,7 +413,8 @@ def fire(
     recognised_hours=None,
     route: Optional[list] = None,
     audit_rows: Optional[list] = None,
-    ledger: Optional[dict] = None,
+    postings: Optional[list] = None,
+    own_person=LOOKUP,
 ):
     """Fire ``trigger`` (submit / approve / reject / revoke) on the Declaration ``obj`` as ``actor`` and
     write the audit row.
@@ -335,20 +422,27 @@ def fire(
     Guarantees: only the declarant submits (the route is computed here unless ``route`` is given;
     never empty); only the organisation in ``handler_org_id`` approves or rejects; a non-final approval
     moves step and handler and keeps the state pending; the final approval sets the recognised hours
-    (the requested ones unless a reviewer set others) and adds them to the hours ledger; recognised
-    hours differing from the requested need a comment; a rejection needs a comment; only the
-    professional revokes, and only before anybody reviewed it. Raises ``DeclarationError`` (nothing
-    changed) when refused.
+    (the requested ones unless a reviewer set others) and posts them once (``post_hours``: a second
+    posting of the same declaration raises ``DeclarationError("already_counted")``; the caller rolls
+    back); recognised hours differing from the requested need a comment; a rejection needs a comment;
+    nobody approves or rejects a declaration of their own person (``own``); only the professional
+    revokes, and only before anybody reviewed it; annulling removes the posting and its hours.
+    Raises ``DeclarationError`` (nothing changed) when refused.
 
     Batch use: with ``audit_rows`` (a list) the audit row is appended as a dict for a bulk insert and
-    nothing is flushed; with ``ledger`` (a dict) the final hours are accumulated there for
-    ``post_ledger``. Otherwise flushes; the caller commits.
+    nothing is flushed; with ``postings`` (a list) the final postings are collected there for
+    ``post_hours``; ``own_person`` is the actor's own professional id when already looked up.
+    Otherwise flushes; the caller commits.
     """
     if trigger not in ACTIONS:
         raise ValueError(trigger)
     comment = (comment or "").strip() or None
     hours = check_review_input(obj, trigger, comment, recognised_hours)
-    kwargs = {"actor": actor, "comment": comment, "recognised_hours": hours, "ledger": ledger}
+    deciding = (trigger in ("approve", "reject") and is_handler(obj, actor)) or (
+        trigger == "annul" and is_final_reviewer(obj, actor))
+    if deciding and is_own(obj, actor, own_person):
+        raise DeclarationError("own", MESSAGES["own"])
+    kwargs = {"actor": actor, "comment": comment, "recognised_hours": hours, "postings": postings}
     if trigger == "submit" and obj.state == DRAFT and is_declarant(obj, actor):
         if route is None:
             from ..services.routing import NoRoute, route_for
@@ -379,21 +473,25 @@ def fire(
             code = "too_late"
         return DeclarationError(code, MESSAGES[code])
 
-    run(
-        machine,
-        _Unit(obj),
-        trigger,
-        kwargs,
-        on_machine_error=lambda: DeclarationError(
-            "not_allowed",
-            _l(
-                "This declaration cannot be %(action)s in its current state (%(state)s).",
-                action=ACTIONS[trigger],
-                state=STATE_LABELS.get(before, before),
+    try:
+        run(
+            machine,
+            _Unit(obj),
+            trigger,
+            kwargs,
+            on_machine_error=lambda: DeclarationError(
+                "not_allowed",
+                _l(
+                    "This declaration cannot be %(action)s in its current state (%(state)s).",
+                    action=ACTIONS[trigger],
+                    state=STATE_LABELS.get(before, before),
+                ),
             ),
-        ),
-        on_refused=refused,
-    )
+            on_refused=refused,
+        )
+    except IntegrityError:
+        # The posting exists already: the hours were counted by a concurrent final approval.
+        raise DeclarationError("already_counted", MESSAGES["already_counted"]) from None
     note = comment
     if trigger == "approve" and hours is not None:
         extra = str(_l("Recognised hours: %(hours)s", hours=hours))

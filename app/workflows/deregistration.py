@@ -20,7 +20,7 @@ Usage, inside a transaction (the caller commits)::
     fire(obj, "withdraw", actor=applicant)
 
 Every fired trigger writes one ``AuditLog`` row; a refused trigger raises ``DeregistrationError``
-and changes nothing.
+and changes nothing. Nobody approves or rejects their own request (``is_own``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditLog, Membership, Organization, Professional
@@ -59,6 +60,10 @@ MESSAGES = {
     "not_applicant": _l("Only the applicant may withdraw this request."),
     "too_late": _l("This request has already been reviewed by the employer unit and can no longer be withdrawn."),
     "reason_required": _l("Please give a reason for the rejection."),
+    "own": _l(
+        "You cannot review your own deregistration request or one you applied for. Another administrator "
+        "of your organisation must review it."
+    ),
 }
 
 ACTIONS = {
@@ -150,6 +155,24 @@ def is_handler(obj, actor) -> bool:
     )
 
 
+def is_own(obj, actor) -> bool:
+    """True when ``actor``'s user is the subject or the applicant of the request: the user of the
+    professional of a person request, or the user who applied (the "apply" audit row) for an
+    organisation request."""
+    user_id = getattr(actor, "user_id", None)
+    if user_id is None:
+        return False
+    if obj.kind == PERSON_KIND:
+        person = obj.professional or db.session.get(Professional, obj.professional_id)
+        return person is not None and person.user_id == user_id
+    applicant = db.session.scalar(
+        select(AuditLog.actor_user_id).where(
+            AuditLog.object_type == OBJECT_TYPE, AuditLog.object_id == obj.id, AuditLog.trigger == "apply"
+        ).order_by(AuditLog.id).limit(1)
+    )
+    return applicant == user_id
+
+
 class _Unit(Unit):
     """The machine's model for one request: the condition and action callbacks."""
 
@@ -199,7 +222,7 @@ def available_triggers(obj, actor=None) -> list[str]:
         return triggers
     out = []
     for t in triggers:
-        if t in ("approve", "reject") and is_handler(obj, actor):
+        if t in ("approve", "reject") and is_handler(obj, actor) and not is_own(obj, actor):
             out.append(t)
         elif t == "withdraw" and is_applicant(obj, actor) and route(obj)[:1] == [obj.handler_org_id]:
             out.append(t)
@@ -248,15 +271,17 @@ def fire(obj, trigger: str, actor=None, reason: Optional[str] = None):
 
     Guarantees: only the organisation in ``handler_org_id`` approves or rejects; a non-final approval
     moves the handler to the next reviewer and keeps the state pending; a final approval closes the
-    professional or the organisation; a rejection needs a reason; only the applicant withdraws, and a
-    person only while the request is at the employer. Raises ``DeregistrationError`` (nothing
-    changed) when refused. Flushes; the caller commits.
+    professional or the organisation; a rejection needs a reason; nobody approves or rejects their own
+    request (``own``); only the applicant withdraws, and a person only while the request is at the
+    employer. Raises ``DeregistrationError`` (nothing changed) when refused. Flushes; the caller commits.
     """
     if trigger not in ACTIONS:
         raise ValueError(trigger)
     reason = (reason or "").strip() or None
     if trigger == "reject" and not reason:
         raise DeregistrationError("reason_required", MESSAGES["reason_required"])
+    if trigger in ("approve", "reject") and is_handler(obj, actor) and is_own(obj, actor):
+        raise DeregistrationError("own", MESSAGES["own"])
     before, handler_before = obj.state, obj.handler_org_id
 
     def refused():

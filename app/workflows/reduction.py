@@ -18,7 +18,7 @@ Usage, inside a transaction (the caller commits)::
     fire(obj, "revoke", actor=person_actor)
 
 Every fired trigger writes one ``AuditLog`` row (object_type ``reduction``); a refused trigger raises
-``ReductionError`` and changes nothing.
+``ReductionError`` and changes nothing. Nobody approves or rejects a request of their own person.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import AuditLog, Professional
 from .base import audit, audit_history, WorkflowError, new_machine, run
-from .declaration import RoutedUnit, is_handler, not_reviewed
+from .declaration import LOOKUP, RoutedUnit, is_handler, is_own, not_reviewed
 from .declaration import is_person_of as is_owner
 
 OBJECT_TYPE = "reduction"
@@ -61,6 +61,10 @@ MESSAGES = {
     "comment_required": _l("Please give a reason for the rejection."),
     "comment_too_long": _l("The comment may have at most 1000 characters."),
     "no_route": _l("No HR bureau was found above the organisation; the declaration cannot be routed."),
+    "own": _l(
+        "You cannot review your own reduced-requirement request. Another administrator of your organisation "
+        "or the superior organisation must review it."
+    ),
 }
 
 ACTIONS = {
@@ -99,7 +103,7 @@ def available_triggers(obj, actor=None) -> list[str]:
         return triggers
     out = []
     for t in triggers:
-        if t in ("approve", "reject") and is_handler(obj, actor):
+        if t in ("approve", "reject") and is_handler(obj, actor) and not is_own(obj, actor):
             out.append(t)
         elif t == "submit" and is_owner(obj, actor):
             out.append(t)
@@ -119,7 +123,7 @@ def check_review_input(trigger: str, comment: Optional[str]) -> None:
 
 
 def fire(obj, trigger: str, actor=None, comment: Optional[str] = None, route: Optional[list] = None,
-         audit_rows: Optional[list] = None):
+         audit_rows: Optional[list] = None, own_person=LOOKUP):
     """Fire ``trigger`` (submit / approve / reject / revoke) on the RequirementReduction ``obj`` as
     ``actor`` and write the audit row.
 
@@ -127,14 +131,17 @@ def fire(obj, trigger: str, actor=None, comment: Optional[str] = None, route: Op
     ``route`` is given; never empty); only the organisation in ``handler_org_id`` approves or rejects;
     a non-final approval moves step and handler and keeps the state pending; the final approval sets
     ``approved`` and ``decided_at``; a rejection needs a comment (≤ 1000); only the professional
-    revokes, and only before anybody reviewed it. Raises ``ReductionError`` (nothing changed) when
-    refused. With ``audit_rows`` (a list) the audit row is appended as a dict for a bulk insert;
-    otherwise it is added and flushed. The caller commits.
+    revokes, and only before anybody reviewed it; nobody approves or rejects a request of their own
+    person (``own``; ``own_person``: the actor's professional id when looked up already). Raises
+    ``ReductionError`` (nothing changed) when refused. With ``audit_rows`` (a list) the audit row is
+    appended as a dict for a bulk insert; otherwise it is added and flushed. The caller commits.
     """
     if trigger not in ACTIONS:
         raise ValueError(trigger)
     comment = (comment or "").strip() or None
     check_review_input(trigger, comment)
+    if trigger in ("approve", "reject") and is_handler(obj, actor) and is_own(obj, actor, own_person):
+        raise ReductionError("own", MESSAGES["own"])
     kwargs = {"actor": actor, "comment": comment}
     if trigger == "submit" and obj.state == DRAFT and is_owner(obj, actor):
         if route is None:

@@ -11,7 +11,7 @@ Usage, inside a transaction (the caller commits)::
     fire(obj, "withdraw", name="张三", id_number="410105...")
 
 Every fired trigger writes one ``AuditLog`` row; a refused trigger raises ``RegistrationError``
-and changes nothing.
+and changes nothing. Nobody approves or rejects their own registration (``is_own``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ MESSAGES = {
     "not_reviewer": _l("Only the superior organisation of the registrant may review this registration."),
     "not_registrant": _l("The name and ID number do not match this registration."),
     "reason_required": _l("Please give a reason for the rejection."),
+    "own": _l(
+        "You cannot review your own registration or one you applied for. Another administrator of your "
+        "organisation must review it."
+    ),
 }
 
 ACTIONS = {
@@ -91,6 +95,17 @@ def matches_registrant(obj, name: str, id_number: str) -> bool:
     return False
 
 
+def is_own(obj, actor) -> bool:
+    """True when ``actor``'s user is the registrant: the user of a professional registration, or an
+    applicant (super-admin membership) of an organisation registration."""
+    user_id = getattr(actor, "user_id", None)
+    if user_id is None:
+        return False
+    if isinstance(obj, Professional):
+        return obj.user_id == user_id
+    return any(m.user_id == user_id for m in _applicants(obj))
+
+
 def _applicants(org: Organization):
     return (
         db.session.query(Membership)
@@ -132,13 +147,16 @@ def available_triggers(obj) -> list[str]:
 def fire(obj, trigger: str, actor=None, reason: Optional[str] = None, name: str = None, id_number: str = None):
     """Fire ``trigger`` on ``obj`` (a Professional or an Organization) and write the audit row.
 
-    Raises ``RegistrationError`` (nothing changed) when the transition is not allowed. Flushes; the
-    caller commits.
+    Raises ``RegistrationError`` (nothing changed) when the transition is not allowed, also when the
+    reviewer is the registrant (``own``). Flushes; the caller commits.
     """
     if trigger not in ACTIONS:
         raise ValueError(trigger)
     if trigger == "reject" and not (reason or "").strip():
         raise RegistrationError("reason_required", MESSAGES["reason_required"])
+    deciding = trigger in ("approve", "reject") and obj.status == SUBMITTED and actor is not None
+    if deciding and getattr(actor, "org_id", None) == reviewer_org_id(obj) and is_own(obj, actor):
+        raise RegistrationError("own", MESSAGES["own"])
     before = obj.status
     kwargs = {"actor": actor, "reason": reason, "name": name, "id_number": id_number}
     code = "not_registrant" if trigger == "withdraw" else "not_reviewer"

@@ -17,8 +17,10 @@ depends_on = None
 
 
 def upgrade():
+    # No schema change: prints, exports and console edits are rows of the existing audit_log table.
     pass
 
 
 def downgrade():
     pass
+

@@ -20,6 +20,8 @@ def live_server(tmp_path_factory):
 
     with demo_app(tmp_path_factory, "e2e") as app:
         server = make_server("127.0.0.1", 0, app, threaded=True)
+        # Certificate QR codes and mail links use the configured public address (never the Host).
+        app.config["CE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield f"http://127.0.0.1:{server.server_port}"

@@ -62,3 +62,31 @@ def test_sysadmin_edits_base_data_with_csrf(app, people):
         assert db.session.query(UnitNature).filter_by(code="csrf1").count() == 0
     assert client.get("/console/region/").status_code == 200
     assert client.get("/console/annual_requirement/").status_code == 200
+
+
+def test_csv_export_escapes_formulas(app, people):
+    import csv
+    import io
+
+    from app.console import escape_csv_cell
+
+    payloads = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+    with app.app_context():
+        for i, name in enumerate(payloads):
+            db.session.add(UnitNature(code=f"csvinj{i}", name=name, enabled=True))
+        db.session.add(UnitNature(code="csvplain", name="普通-性质", enabled=True))
+        db.session.commit()
+    client = app.test_client()
+    login(client, "sysadmin", people["sysadmin"])
+    response = client.get("/console/unit_nature/export/csv/")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    names = {row[0]: row[1] for row in rows[1:]}
+    for i, name in enumerate(payloads):
+        assert names[f"csvinj{i}"] == "'" + name
+    assert names["csvplain"] == "普通-性质"  # ordinary text is untouched
+    assert escape_csv_cell(-2) == -2 and escape_csv_cell(None) is None
+    # Other capacities cannot export at all.
+    other = app.test_client()
+    login(other, "province", people["province"])
+    assert other.get("/console/unit_nature/export/csv/").status_code == 403

@@ -119,7 +119,8 @@ def test_token_naming_someone_elses_membership_is_refused(app, w):
         other = db.session.query(Membership).filter_by(org_id=w["county"]).one()
         employer = db.session.query(Membership).filter_by(org_id=w["employer"]).one()
         token = create_access_token(identity=str(other.user_id),
-                                    additional_claims={"ce_capacity": "employer", "ce_membership_id": employer.id})
+                                    additional_claims={"ce_capacity": "employer", "ce_membership_id": employer.id,
+                                                       "ce_epoch": other.user.session_epoch})
     r = app.test_client().post(f"{API}/{pk}/approve", json={}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
     with app.app_context():

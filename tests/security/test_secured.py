@@ -16,6 +16,12 @@ SELF_CHECKED = {
     "CapacityLoginView.logout",  # POST only, ends the session
     "ActingView.choose",  # login required; lists only the user's own capacities
     "PasswordView.change",  # login required; changes only the logged-in user's own password
+    "CapacityLoginView.second_factor",  # only with a pending password-checked login in the session
+    "TotpView.setup",  # login required; the logged-in user's own second factor
+    # login required; any capacity (an ordinary admin holds no base role); only the user's own invitations
+    "InvitationView.list",
+    "InvitationView.accept",
+    "InvitationView.decline",
 }
 # Base-view methods that call ``sm.has_access`` on the action's permission inside.
 SELF_CHECKED_METHODS = {"action", "action_post"}

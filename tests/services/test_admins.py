@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import AuditLog, Membership
+from app.models import AdminInvitation, AuditLog, Membership
 from app.services import admins
 from app.services.admins import AdminError
 from app.services.auth import actor_for_membership
@@ -38,7 +38,7 @@ def test_non_super_actor_changes_nothing(app):
             lambda: admins.set_enabled(db.session, actor, [b.id], False),
             lambda: admins.remove_admins(db.session, actor, [b.id]),
             lambda: admins.set_roles(db.session, actor, b.id, []),
-            lambda: admins.add_existing_user(db.session, actor, outsider.id_number, outsider.full_name),
+            lambda: admins.invite_existing_user(db.session, actor, outsider.id_number, outsider.full_name),
         ):
             with pytest.raises(AdminError):
                 call()
@@ -46,6 +46,7 @@ def test_non_super_actor_changes_nothing(app):
         assert [m.id for m in db.session.query(Membership).filter_by(org_id=unit.id, is_super=True)] == [boss.id]
         assert db.session.get(Membership, b.id).enabled
         assert db.session.query(Membership).filter_by(org_id=unit.id).count() == 3
+        assert db.session.query(AdminInvitation).filter_by(org_id=unit.id).count() == 0
 
 
 def test_swap_twice_keeps_exactly_one_super_and_audits(app):
@@ -83,3 +84,40 @@ def test_subunit_commands_refuse_own_org_and_outside(app):
             admins.set_review_closed(db.session, actor, w["county"].id, True)
         assert db.session.get(Membership, inside.id) is not None
         assert not db.session.get(type(w["county"]), w["county"].id).review_closed
+
+
+def test_accepted_invitation_gets_the_invited_roles_of_the_organisation_only(app):
+    from app.models import OrgRole
+
+    with app.app_context():
+        unit, boss, _a, _b = _world()
+        sm = app.appbuilder.sm
+        own = OrgRole(org_id=unit.id, role=sm.add_role(f"test-inv-own-{unit.id}"), name="查询", modules=[])
+        db.session.add(own)
+        invitee = factories.professional(factories.org("employer"), "受邀").user
+        db.session.commit()
+        actor = actor_for_membership(boss)
+        inv = admins.invite_existing_user(db.session, actor, invitee.id_number, invitee.full_name, [own.id])
+        assert db.session.query(Membership).filter_by(user_id=invitee.id).count() == 0
+        with pytest.raises(AdminError):  # asked twice: still one pending invitation
+            admins.invite_existing_user(db.session, actor, invitee.id_number, invitee.full_name)
+        from app.services.scope import Actor
+
+        m = admins.accept_invitation(db.session, Actor(user_id=invitee.id, capacity="person"), inv.id)
+        assert m.org_id == unit.id and not m.is_super and [r.id for r in m.roles] == [own.role_id]
+        with pytest.raises(AdminError):  # already an admin now
+            admins.invite_existing_user(db.session, actor, invitee.id_number, invitee.full_name)
+
+
+def test_own_professionals_matches_a_masked_id_number_only_in_full(app):
+    """The admin picker must not confirm ID digits one by one for an actor who sees masked numbers."""
+    with app.app_context():
+        unit, boss, _a, _b = _world()
+        person = factories.professional(unit, name="王五")
+        db.session.commit()
+        actor = actor_for_membership(boss)
+        idn = person.id_number
+        assert admins.own_professionals(db.session, actor, idn[:8]) == []
+        assert admins.own_professionals(db.session, actor, idn[:-1]) == []
+        assert admins.own_professionals(db.session, actor, idn) == [person]
+        assert admins.own_professionals(db.session, actor, idn[:8], full_id=True) == [person]

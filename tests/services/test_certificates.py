@@ -24,8 +24,10 @@ YEAR = dt.date.today().year - 1
 
 
 @pytest.fixture
-def ctx(app):
-    with app.app_context(), app.test_request_context(base_url="https://ce.example.test"):
+def ctx(app, monkeypatch):
+    # Links use the configured public address; the request's own host is ignored.
+    monkeypatch.setitem(app.config, "CE_PUBLIC_BASE_URL", "https://ce.example.test")
+    with app.app_context(), app.test_request_context(base_url="https://request-host.example"):
         yield
         db.session.rollback()
 

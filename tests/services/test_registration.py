@@ -124,10 +124,10 @@ def test_duplicate_then_rejected_or_withdrawn_reregisters(ctx):
     p2 = reg.register_professional(dict(data, employer=str(other.id), password="Newpass123", confirm="Newpass123"))
     assert p2.id == p.id and p2.status == "pending" and p2.org_id == other.id
     assert reg.progress_query("陈一", data["id_number"])[0].reviewer == other.name
-    reg.withdraw("陈一", data["id_number"])
+    reg.withdraw("陈一", data["id_number"], password="Newpass123")
     assert p2.status == "withdrawn"
     with pytest.raises(RegistrationError):
-        reg.withdraw("陈一", data["id_number"])
+        reg.withdraw("陈一", data["id_number"], password="Newpass123")
     p3 = reg.register_professional(dict(data, password="Newpass456", confirm="Newpass456"))
     assert p3.id == p.id and p3.status == "pending"
     triggers = [r.trigger for r in db.session.query(AuditLog).filter_by(object_type="professional", object_id=p.id)]
@@ -140,7 +140,7 @@ def test_progress_needs_matching_name(ctx):
     p = reg.register_professional(person_data(employer, f.region()))
     assert reg.progress_query("别人", p.id_number) == []
     with pytest.raises(RegistrationError):
-        reg.withdraw("别人", p.id_number)
+        reg.withdraw("别人", p.id_number, password="Abcd1234x")
     assert p.status == "pending"
 
 

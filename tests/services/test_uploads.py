@@ -85,7 +85,7 @@ def test_size_limit(ctx, monkeypatch):
 
 
 def test_decompression_bomb_refused(ctx, monkeypatch):
-    monkeypatch.setattr(uploads, "MAX_PIXELS", 1000)
+    monkeypatch.setitem(ctx.config, "CE_UPLOAD_MAX_PIXELS", 1000)
     with pytest.raises(UploadInvalid) as e:
         check_image(images.upload(images.image_bytes("PNG", size=(100, 100)), "bomb.png"))
     assert e.value.code == "pixels"

@@ -44,10 +44,12 @@ def _client(app, capacity, id_number):
     return client
 
 
-def test_add_existing_user_needs_matching_name(app):
+def test_add_existing_user_needs_matching_name_and_only_invites(app):
+    from app.models import AdminInvitation
+
     with app.app_context():
         unit, boss, *_ = _unit()
-        other = factories.user("周八")
+        other = factories.professional(factories.org("employer"), "周八").user
         unit_id, boss_idn, other_idn, other_id = unit.id, boss.id_number, other.id_number, other.id
         db.session.commit()
     client = _client(app, "employer", boss_idn)
@@ -55,18 +57,22 @@ def test_add_existing_user_needs_matching_name(app):
     wrong = client.post("/orgadmins/add", data={"csrf_token": token, "how": "existing", "id_number": other_idn, "name": "别人"})
     assert wrong.status_code == 200
     with app.app_context():
-        assert db.session.query(Membership).filter_by(org_id=unit_id, user_id=other_id).count() == 0
+        assert db.session.query(AdminInvitation).filter_by(org_id=unit_id, user_id=other_id).count() == 0
     ok = client.post("/orgadmins/add", data={"csrf_token": token, "how": "existing", "id_number": other_idn.lower(), "name": "周八"})
     assert ok.status_code == 302
     with app.app_context():
-        m = db.session.query(Membership).filter_by(org_id=unit_id, user_id=other_id).one()
-        assert not m.is_super and m.enabled and m.status == "approved"
-        assert db.session.query(AuditLog).filter_by(object_type="membership", object_id=m.id, trigger="add_admin").count() == 1
+        # An invitation only: no membership until the person accepts it.
+        assert db.session.query(Membership).filter_by(org_id=unit_id, user_id=other_id).count() == 0
+        inv = db.session.query(AdminInvitation).filter_by(org_id=unit_id, user_id=other_id).one()
+        assert inv.status == "pending"
+        assert db.session.query(AuditLog).filter_by(object_type="admin_invitation", object_id=inv.id, trigger="invite_admin").count() == 1
     again = client.post("/orgadmins/add", data={"csrf_token": token, "how": "existing", "id_number": other_idn, "name": "周八"})
-    assert again.status_code == 200  # already an admin: the form comes back
+    assert again.status_code == 200  # already invited: the form comes back
 
 
-def test_add_new_user_gets_last_six_and_must_change(app):
+def test_add_new_user_gets_a_one_time_password_and_must_change(app):
+    import re
+
     with app.app_context():
         unit, boss, *_ = _unit()
         unit_id, boss_idn = unit.id, boss.id_number
@@ -78,11 +84,13 @@ def test_add_new_user_gets_last_six_and_must_change(app):
     with app.app_context():
         assert db.session.query(User).filter_by(email="wu9@test.local").count() == 0
     ok = client.post("/orgadmins/add", data={"csrf_token": token, "how": "new", "id_number": idn, "name": "吴九", "mobile": "13800000001", "email": "wu9@test.local"})
-    assert ok.status_code == 302
+    assert ok.status_code == 200
+    value = re.search(r'id="one-time-password"[^>]*>([A-Za-z0-9]+)<', ok.get_data(as_text=True)).group(1)
     with app.app_context():
         user = db.session.query(User).filter_by(id_number=idn).one()
-        assert user.must_change_password
-        assert check_password_hash(user.password, idn[-6:].upper())
+        assert user.must_change_password and user.temp_password_expires_at is not None
+        assert check_password_hash(user.password, value) and len(value) >= 12
+        assert not check_password_hash(user.password, idn[-6:].upper())
         assert user.full_name == "吴九"
         assert db.session.query(Membership).filter_by(org_id=unit_id, user_id=user.id, is_super=False).count() == 1
 
@@ -201,7 +209,7 @@ def test_admin_list_links_the_password_reset(app):
     html = client.get("/orgadmins/list/").get_data(as_text=True)
     assert f"/password/admin-reset/{plain_id}" in html
     token = token_for(client, "/orgadmins/list/")
-    assert client.post(f"/password/admin-reset/{plain_id}", data={"csrf_token": token, "next": "/orgadmins/list/"}).status_code == 302
+    assert client.post(f"/password/admin-reset/{plain_id}", data={"csrf_token": token, "next": "/orgadmins/list/"}).status_code == 200
     with app.app_context():
         assert db.session.get(User, plain_id).must_change_password
 

@@ -47,3 +47,29 @@ def test_export_writes_user_text_as_text_not_formulas(app):
     ws = load_workbook(io.BytesIO(response.data)).active
     cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_export_writes_one_audit_row_in_the_same_request(app):
+    import json
+
+    from app.models import AuditLog
+
+    with app.app_context():
+        employer = factories.org("employer", "导出审计单位", factories.org("hr", "导出审计人社局"))
+        admin = factories.admin(employer)
+        for i in range(3):
+            factories.professional(employer, f"导出审计{i}")
+        db.session.commit()
+        admin_id, admin_user, employer_id = admin.id_number, admin.id, employer.id
+        before = db.session.query(AuditLog).filter_by(trigger="export").count()
+    client = app.test_client()
+    login(client, "employer", admin_id)
+    response = client.get("/professionalview/export/?_flt_0_name=导出审计1")
+    assert response.status_code == 200
+    with app.app_context():
+        rows = db.session.query(AuditLog).filter_by(trigger="export").order_by(AuditLog.id).all()
+        assert len(rows) == before + 1
+        row = rows[-1]
+        assert (row.object_type, row.actor_user_id, row.actor_org_id) == ("Professional", admin_user, employer_id)
+        comment = json.loads(row.comment)
+        assert comment["rows"] == 1 and comment["filters"] == {"_flt_0_name": ["导出审计1"]}

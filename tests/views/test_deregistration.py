@@ -161,7 +161,7 @@ def test_review_scope_refusals(app, t):
     client.post("/deregistration/mine/apply", data={"csrf_token": token, "cause": "retired", "reason": "退休"})
     with app.app_context():
         pk = db.session.query(Deregistration.id).filter_by(professional_id=_pid).scalar()
-        audit_before = db.session.query(AuditLog).count()
+        audit_before = db.session.query(AuditLog).filter_by(object_type="deregistration").count()
     stranger = _client(app, "employer", t["other_employer_admin"])
     assert f'data-id="{pk}"' not in stranger.get("/review/deregistrations/list/").get_data(as_text=True)
     assert stranger.get(f"/review/deregistrations/show/{pk}").status_code == 404
@@ -182,7 +182,7 @@ def test_review_scope_refusals(app, t):
     _review(emp, [pk, far_id], "approve")
     assert _dereg(app, pk) == ("pending", t["employer"]) and _dereg(app, far_id) == ("pending", t["other_employer"])
     with app.app_context():
-        assert db.session.query(AuditLog).count() == audit_before
+        assert db.session.query(AuditLog).filter_by(object_type="deregistration").count() == audit_before
     # The person cannot open the review pages; another person cannot withdraw it.
     assert client.get("/review/deregistrations/list/").status_code in (302, 403)
     _oid, other_idn = _person(app, t, "注销庚")

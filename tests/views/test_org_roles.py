@@ -43,7 +43,7 @@ def test_approval_only_role_sees_only_that_menu_and_403_elsewhere(app):
     assert _add_role(boss_client, "学时审批", ["approval"]).status_code == 302
     with app.app_context():
         role = db.session.query(OrgRole).filter_by(org_id=unit_id, name="学时审批").one()
-        assert role.modules == ["approval"]
+        assert role.modules == {"approval": ["view", "review"]}  # a whole module: every level it offers
         role_id = role.id
         membership_id = db.session.query(Membership).filter_by(user_id=plain_id).one().id
     token = token_for(boss_client, "/orgadmins/list/")
@@ -77,8 +77,9 @@ def test_role_modules_limited_to_the_org_kind(app):
         unit_id, boss_idn = unit.id, boss.id_number
     client = _client(app, "ce_base", boss_idn)
     form = client.get("/orgroles/add").get_data(as_text=True)
-    assert 'value="results"' in form and 'value="audit"' not in form and 'value="admins"' not in form
-    for modules in (["audit"], ["requirements"], ["results", "audit"], ["admins"], ["roles"], []):
+    assert 'value="results:view"' in form and 'value="results:edit"' in form
+    assert 'value="audit:' not in form and 'value="admins:' not in form and 'value="roles:' not in form
+    for modules in (["audit"], ["requirements"], ["results", "audit"], ["admins"], ["roles"], [], ["results:review"], ["catalogue:edit"]):
         response = _add_role(client, "越权角色", modules)
         assert response.status_code == 200, modules
     with app.app_context():
@@ -135,5 +136,5 @@ def test_roles_of_another_org_cannot_be_assigned_edited_or_deleted(app):
     client.post(f"/orgroles/delete/{foreign}", data={"csrf_token": token})
     with app.app_context():
         role = db.session.get(OrgRole, foreign)
-        assert role is not None and role.name == "他人角色" and role.modules == ["professionals"]
+        assert role is not None and role.name == "他人角色" and role.modules == {"professionals": ["view", "edit", "export"]}
         assert db.session.get(Membership, membership_id).roles == []

@@ -53,7 +53,8 @@ def world(app):
 
 def _post(client, url, data):
     token = csrf_from(client.get(url).get_data(as_text=True))
-    payload = dict(data, csrf_token=token)
+    client.get("/captcha/image.png")  # what the page's <img> does: a one-use challenge in the session
+    payload = dict({"captcha": "TEST"}, **data, csrf_token=token)
     if url == "/register/organization":  # an organisation registers with its certificate scan
         payload["certificate_scan"] = (BytesIO(images.image_bytes("PNG")), "scan.png")
     return client.post(url, data=payload)
@@ -135,7 +136,7 @@ def test_withdraw_then_register_again(app, client, world):
     _post(client, "/register/professional", _person_form(world, idn))
     p = _professional(app, idn)
     resp = _post(client, "/register/progress", {
-        "name": "冯一", "id_number": idn, "action": "withdraw", "object_type": "professional", "object_id": str(p.id),
+        "name": "冯一", "id_number": idn, "action": "withdraw", "target": f"professional:{p.id}", "password": PW,
     })
     assert 'data-status="withdrawn"' in resp.get_data(as_text=True)
     assert _professional(app, idn).status == "withdrawn"
@@ -148,7 +149,7 @@ def test_withdraw_with_wrong_name_changes_nothing(app, client, world):
     _post(client, "/register/professional", _person_form(world, idn))
     p = _professional(app, idn)
     _post(client, "/register/progress", {
-        "name": "别人", "id_number": idn, "action": "withdraw", "object_type": "professional", "object_id": str(p.id),
+        "name": "别人", "id_number": idn, "action": "withdraw", "target": f"professional:{p.id}", "password": PW,
     })
     assert _professional(app, idn).status == "pending"
 

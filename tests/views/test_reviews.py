@@ -75,7 +75,8 @@ KINDS = {
 
 def _post(client, url, data):
     token = csrf_from(client.get(url).get_data(as_text=True))
-    payload = dict(data, csrf_token=token)
+    client.get("/captcha/image.png")  # the public forms' one-use captcha (the test app's answer is TEST)
+    payload = dict(data, csrf_token=token, captcha="TEST")
     if url == "/register/organization":  # an organisation registers with its certificate scan
         payload["certificate_scan"] = (BytesIO(images.image_bytes("PNG")), "scan.png")
     return client.post(url, data=payload)
@@ -223,7 +224,7 @@ def test_withdrawn_organisation_registers_again_and_is_approved(app, client, w):
     code, _cap = register(client, w, "employer", idn=(idn := new_id()))
     pk = obj_id(app, "employer", code)
     resp = _post(client, "/register/progress", {
-        "name": "申一", "id_number": idn, "action": "withdraw", "object_type": "organization", "object_id": str(pk),
+        "name": "申一", "id_number": idn, "action": "withdraw", "target": f"organization:{pk}", "password": PW,
     })
     assert 'data-status="withdrawn"' in resp.get_data(as_text=True)
     rc = reviewer(app, w, "employer")

@@ -1,6 +1,10 @@
 """Scope matrix: for every scoped model view and REST API, an admin of organisation A cannot see,
 change, delete or act on rows of organisation B outside A's subtree, and lists show only A's rows.
 
+Both rules are covered: the read rule (list and show) and the stricter write rule (edit, delete,
+actions): rows A reads but may not change (a catalogue of its superior, a request it only handles,
+a transfer into its subtree, its own membership, the audit trail) are refused with 403 and unchanged.
+
 A = a county HR bureau; B = an employer under the *other* county. Every view registered in
 ``app.views.registry.MODEL_VIEWS`` over a scoped model must have a builder here (a test checks it).
 """
@@ -12,6 +16,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
@@ -37,7 +42,7 @@ from app.models import (
     TrainingPlan,
     Transfer,
 )
-from app.services.scope import is_scoped
+from app.services.scope import Actor, is_scoped, scope_clause, write_clause
 from app.views.api import APIS
 from app.views.registry import MODEL_VIEWS
 from tests import factories
@@ -120,8 +125,26 @@ def matrix(app):
                 db.session.add(obj)
                 db.session.flush()
                 rows[(model, key)] = obj.id
+        # "R": rows A may read but never write.
+        a, b = sides["A"], sides["B"]
+        readonly = {
+            Subject: Subject(subject_type="public", name="矩阵市公需科目", owner_org=city),
+            ChangeRequest: ChangeRequest(kind="person_info", professional=b["person"], org=b["employer"], handler_org=county_a, state="pending", route=[county_a.id]),
+            Deregistration: Deregistration(kind="person", professional=b["person"], org=b["employer"], handler_org=county_a, reason="退休", state="pending"),
+            Transfer: Transfer(professional=b["person"], from_org=b["employer"], to_org=a["employer"], state="pending"),
+            Membership: membership,
+            AuditLog: AuditLog(object_type="declaration", object_id=2, trigger="approve", actor_org=county_a),
+        }
+        for model, obj in readonly.items():
+            db.session.add(obj)
+            db.session.flush()
+            rows[(model, "R")] = obj.id
         db.session.commit()
-        return {"rows": rows, "admin": a_admin.id_number, "b_employer": sides["B"]["employer"].id, "a_employer": sides["A"]["employer"].id, "a_person": sides["A"]["person"].id}
+        return {
+            "rows": rows, "admin": a_admin.id_number, "b_employer": sides["B"]["employer"].id,
+            "a_employer": sides["A"]["employer"].id, "a_person": sides["A"]["person"].id,
+            "actor": Actor(user_id=a_admin.id, capacity="hr", org_id=county_a.id, org_path=county_a.path, membership_id=membership.id),
+        }
 
 
 def _snapshot(model, pk):
@@ -422,3 +445,86 @@ def test_reduction_pages_and_evidence_refuse_rows_outside_scope(app, matrix, a_c
     with app.app_context():
         assert _snapshot(RequirementReduction, ids["B"]) == before
         assert db.session.get(RequirementReduction, ids["A"]).state == "pending"  # all or nothing
+
+
+# -- the write rule ----------------------------------------------------------------------------
+
+READONLY_VIEWS = [v for v in SCOPED_VIEWS if v.datamodel.obj in (Subject, ChangeRequest, Deregistration, Transfer, Membership, AuditLog)]
+
+
+def _ids(model, clause):
+    return set(db.session.execute(select(model.id).where(clause)).scalars())
+
+
+@pytest.mark.parametrize("model", list(BUILDERS), ids=lambda m: m.__name__)
+def test_write_rule_is_within_the_read_rule(app, matrix, model):
+    """For every scoped model: A writes its own rows, never B's, never the rows it only reads."""
+    actor = matrix["actor"]
+    with app.app_context():
+        readable = _ids(model, scope_clause(model, actor))
+        writable = _ids(model, write_clause(model, actor))
+        assert scope_clause(model, actor, write=True).compare(write_clause(model, actor))
+    rows = matrix["rows"]
+    assert writable <= readable
+    assert rows[(model, "B")] not in readable | writable
+    if model is not AuditLog:
+        assert rows[(model, "A")] in writable
+    if (model, "R") in rows:
+        assert rows[(model, "R")] in readable and rows[(model, "R")] not in writable
+
+
+@pytest.mark.parametrize("view", READONLY_VIEWS, ids=lambda v: v.__name__)
+def test_view_refuses_writes_to_rows_it_only_reads(app, matrix, a_client, view):
+    """Read rule: the row is listed and shown. Write rule: edit, delete and actions answer 403 and
+    change nothing (the shared catalogue of a superior, a request A only handles, a transfer into
+    A's subtree, A's own membership, the audit trail)."""
+    model = view.datamodel.obj
+    pk = matrix["rows"][(model, "R")]
+    with app.app_context():
+        before = _snapshot(model, pk)
+    base = _base(view)
+    token = token_for(a_client)
+    assert a_client.get(f"{base}/show/{pk}").status_code == 200
+    assert f"/show/{pk}\"" in a_client.get(f"{base}/list/?psize_{view.__name__}=100").get_data(as_text=True)
+    if "can_edit" in (view.base_permissions or ["can_edit"]):
+        assert a_client.get(f"{base}/edit/{pk}").status_code == 403
+        assert a_client.post(f"{base}/edit/{pk}", data={"csrf_token": token, "name": "篡改", "enabled": ""}).status_code == 403
+    if "can_delete" in (view.base_permissions or ["can_delete"]):
+        assert a_client.post(f"{base}/delete/{pk}", data={"csrf_token": token}).status_code == 403
+    response = a_client.post(f"{base}/action_post", data={"csrf_token": token, "action": "muldelete", "rowid": [pk]})
+    assert response.status_code == 403
+    with app.app_context():
+        assert _snapshot(model, pk) == before
+
+
+def test_department_cannot_delete_or_edit_the_superior_s_public_subjects(app, matrix, a_client):
+    """The finding: a competent department deleted the province's public subjects."""
+    pk = matrix["rows"][(Subject, "R")]
+    token = token_for(a_client)
+    a_client.post(f"/subjectview/delete/{pk}", data={"csrf_token": token})
+    a_client.post(f"/subjectview/edit/{pk}", data={"csrf_token": token, "name": "改名", "year": 2026, "enabled": "y"})
+    with app.app_context():
+        subject = db.session.get(Subject, pk)
+        assert subject is not None and subject.name == "矩阵市公需科目"
+    # Its own catalogue stays editable.
+    own = matrix["rows"][(Subject, "A")]
+    assert a_client.get(f"/subjectview/edit/{own}").status_code == 200
+
+
+@pytest.mark.parametrize("view", [v for v in SCOPED_VIEWS if "can_edit" in (v.base_permissions or ["can_edit"])], ids=lambda v: v.__name__)
+def test_view_edit_form_opens_for_own_rows(app, matrix, a_client, view):
+    """The write rule is not wider than needed, nor narrower: A's own rows open for editing."""
+    pk = matrix["rows"][(view.datamodel.obj, "A")]
+    assert a_client.get(f"{_base(view)}/edit/{pk}").status_code == 200
+
+
+def test_write_rule_of_a_professional_reaches_its_own_rows_only(app, matrix):
+    """Another capacity's rows: acting as a professional, a user writes only rows naming itself,
+    never organisation rows (catalogues, departments, organisations, memberships)."""
+    with app.app_context():
+        person = db.session.get(Professional, matrix["a_person"])
+        actor = Actor(user_id=person.user_id, capacity="person", org_id=person.org_id, person_id=person.id)
+        own = _ids(TitleRecord, write_clause(TitleRecord, actor))
+        assert own == {matrix["rows"][(TitleRecord, "A")]}
+        for model in (Subject, Department, Organization, Membership, AuditLog, ChangeRequest):
+            assert not _ids(model, write_clause(model, actor)), model.__name__

@@ -55,7 +55,8 @@ def _form(world):
 
 def _post(client, data, content: bytes | None, filename: str = "scan.png"):
     token = csrf_from(client.get("/register/organization").get_data(as_text=True))
-    payload = dict(data, csrf_token=token)
+    client.get("/captcha/image.png")  # the form's one-use captcha (the test app's answer is TEST)
+    payload = dict(data, csrf_token=token, captcha="TEST")
     if content is not None:
         payload["certificate_scan"] = (BytesIO(content), filename)
     return client.post("/register/organization", data=payload, content_type="multipart/form-data")
