@@ -24,6 +24,7 @@ from ..services import departments
 from ..services.declarations import DeclarationError, DeclarationInvalid
 from .api_token import ApiTokenApi, BearerOrSessionMixin, SpecApi
 from .base import ScopedInterface, ScopedRestApi
+from .org import DepartmentTreeChecks
 
 
 class ScopedApi(BearerOrSessionMixin, ScopedRestApi):
@@ -41,7 +42,7 @@ class OrganizationApi(ScopedApi):
     edit_columns = ["name", "phone", "address", "remark"]
 
 
-class DepartmentApi(ScopedApi):
+class DepartmentApi(DepartmentTreeChecks, ScopedApi):
     resource_name = "department"
     datamodel = ScopedInterface(Department)
     list_columns = ["id", "name", "org_id", "parent_id", "enabled"]
@@ -49,30 +50,7 @@ class DepartmentApi(ScopedApi):
     add_columns = ["name", "org", "parent", "enabled"]
     # A department stays in its organisation.
     edit_columns = ["name", "parent", "enabled"]
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        self._check_tree(item)
-
-    def pre_update(self, item):
-        # The tree first, before any query flushes a self-parent or a cycle into the database.
-        self._check_tree(item)
-        super().pre_update(item)
-
-    def pre_delete(self, item):
-        try:
-            departments.check_delete(self.datamodel.session, item)
-        except departments.DepartmentError as exc:
-            raise BadRequest(str(exc.message)) from exc
-
-    def _check_tree(self, item):
-        session = self.datamodel.session
-        try:
-            with session.no_autoflush:
-                departments.check_parent(item, item.parent)
-        except departments.DepartmentError as exc:
-            session.rollback()
-            raise BadRequest(str(exc.message)) from exc
+    tree_error = BadRequest
 
 
 class ProfessionalApi(ScopedApi):

@@ -50,7 +50,39 @@ def _own_org_id():
 OWN_ENABLED_DEPARTMENTS = [["org_id", FilterEqualFunction, _own_org_id], ["enabled", FilterEqual, True]]
 
 
-class DepartmentView(ScopedModelView):
+class DepartmentTreeChecks:
+    """Add/edit/delete hooks of the department page and API: no self-parent, no cycle, no parent of
+    another unit, no delete while in use. ``tree_error`` is what the view raises with the message
+    (FAB pages show a ``ValueError`` next to the form; the REST API answers 400 for ``BadRequest``)."""
+
+    tree_error: type = ValueError
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._check_tree(item)
+
+    def pre_update(self, item):
+        # The tree first, before any query flushes a self-parent or a cycle into the database.
+        self._check_tree(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        try:
+            departments.check_delete(self.datamodel.session, item)
+        except departments.DepartmentError as exc:
+            raise self.tree_error(str(exc.message)) from exc
+
+    def _check_tree(self, item):
+        session = self.datamodel.session
+        try:
+            with session.no_autoflush:
+                departments.check_parent(item, item.parent)
+        except departments.DepartmentError as exc:
+            session.rollback()
+            raise self.tree_error(str(exc.message)) from exc
+
+
+class DepartmentView(DepartmentTreeChecks, ScopedModelView):
     """内设部门: the unit's department tree (full path shown), add child, disable / enable."""
 
     datamodel = ScopedInterface(Department)
@@ -78,29 +110,6 @@ class DepartmentView(ScopedModelView):
                 form.parent.data = parent
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
-    def pre_add(self, item):
-        super().pre_add(item)
-        self._check_tree(item)
-
-    def pre_update(self, item):
-        # The tree first, before any query flushes a self-parent or a cycle into the database.
-        self._check_tree(item)
-        super().pre_update(item)
-
-    def pre_delete(self, item):
-        try:
-            departments.check_delete(self.datamodel.session, item)
-        except departments.DepartmentError as exc:
-            raise ValueError(str(exc.message)) from exc
-
-    def _check_tree(self, item):
-        session = self.datamodel.session
-        try:
-            with session.no_autoflush:
-                departments.check_parent(item, item.parent)
-        except departments.DepartmentError as exc:
-            session.rollback()
-            raise ValueError(str(exc.message)) from exc
 
     @fab_action("add_child", _l("Add sub-department"), None, "fa-plus", multiple=False)
     def add_child(self, item):

@@ -304,6 +304,7 @@ class DeregistrationReviewView(BaseView):
             kinds=DEREG_KINDS,
             history=dereg.history(obj),
             can_review=dereg_flow.is_handler(obj, actor) and obj.state == "pending",
+            is_own=bool(dereg.own_ids(actor, [obj])),
             **_dereg_context(obj),
         )
 

@@ -160,6 +160,7 @@ class RegistrationReviewView(BaseView):
             applicants=applicants,
             show_id=_id,
             is_pending=obj.status == "pending",
+            is_own=bool(rr.own_ids(kind, actor, [obj.id])),
             certificate_url=(
                 f"/uploads/org/{obj.id}/certificate" if kind != rr.PROFESSIONAL and obj.certificate_scan else None
             ),

@@ -219,6 +219,11 @@ def test_professional_registration_own_refused_another_admin_approves(app, w):
         db.session.commit()
         own_id, theirs_id, dual2_login = own.id, theirs.id, dual2.id_number
     client = _client(app, "employer", dual2_login)
+    # The detail page says who must decide instead and offers no decision buttons on one's own.
+    own_page = client.get(f"/review/registrations/professional/{own_id}").get_data(as_text=True)
+    assert 'id="own-registration"' in own_page and 'id="approve-one"' not in own_page
+    theirs_page = client.get(f"/review/registrations/professional/{theirs_id}").get_data(as_text=True)
+    assert 'id="approve-one"' in theirs_page and 'id="own-registration"' not in theirs_page
     for trigger in ("approve", "reject"):
         assert _reg_post(client, "professional", [own_id], trigger).status_code == 302
         assert any(cat == "danger" for cat, _m in _flashes(client))
@@ -289,6 +294,10 @@ def test_person_deregistration_own_refused_another_admin_forwards(app, w):
     own, theirs = _apply_person(app, w["me"]), _apply_person(app, w["colleague"])
     n = _audits(app, "deregistration", own)
     dual = _client(app, "employer", w["dual"])
+    own_page = dual.get(f"/review/deregistrations/show/{own}").get_data(as_text=True)
+    assert 'id="own-deregistration"' in own_page and 'id="dereg-review"' not in own_page
+    theirs_page = dual.get(f"/review/deregistrations/show/{theirs}").get_data(as_text=True)
+    assert 'id="dereg-review"' in theirs_page and 'id="own-deregistration"' not in theirs_page
     for action in ("approve", "reject"):
         assert _dereg_post(dual, [own], action).status_code == 302
         assert any(cat == "danger" for cat, _m in _flashes(dual))
