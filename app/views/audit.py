@@ -91,4 +91,9 @@ class AuditLogView(ScopedModelView):
     search_columns = ["object_type", "trigger", "from_state", "to_state"]
     base_permissions = ["can_list", "can_show", "can_export"]
     base_order = ("id", "desc")
-    formatters_columns = {"trigger": trigger_label, "object_type": object_label}
+    formatters_columns = {
+        "trigger": trigger_label,
+        "object_type": object_label,
+        # Chinese order (姓名), not FAB's "first last".
+        "actor_user": lambda user: user.full_name if user is not None else "",
+    }
