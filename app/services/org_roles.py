@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..models import Membership, Organization, OrgRole, membership_role
-from ..views.menus import LEVEL_LABELS, LEVELS
+from ..permissions import LEVEL_LABELS, LEVELS
 from .admins import AdminError, _audit, _commit, require_super
 from .scope import Actor
 

@@ -12,7 +12,7 @@ from ..models.permissions import BaseRoleChoice
 from .audit_trail import record_event
 from .roles import apply_base_role, base_levels, capacity_modules, existing_pairs, module_levels, offered_pairs
 from .scope import Actor
-from ..views.menus import FIXED_MODULES
+from ..permissions import FIXED_MODULES
 
 MESSAGES = {
     "not_sysadmin": _l("Only the system administrator manages the base roles."),

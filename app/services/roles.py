@@ -1,6 +1,6 @@
 """Permission modules and levels, and the base FAB role per capacity derived from them (idempotent).
 
-A *module* is one menu item of a capacity (``views.menus.MENUS``) or an action module without a
+A *module* is one menu item of a capacity (``app.permissions.MENUS``) or an action module without a
 menu link (``ACTION_MODULES``, e.g. the password reset). Its *levels* (查看 view, 编辑 edit, 导出
 export, 审核 review) follow from its letters and from what its view offers. Every role, the base
 role of a capacity as much as an organisation's custom role, is derived from chosen levels through
@@ -20,7 +20,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from ..capacities import CAPACITIES, ROLE_NAMES, SYSADMIN
-from ..views.menus import (
+from ..permissions import (
     ACTION_MODULES,
     API_ACCESS,
     API_LETTERS,

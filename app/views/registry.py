@@ -16,7 +16,7 @@ from .learning import (
     DeclarationWindowView,
     SubjectView,
 )
-from .menus import register_menus
+from ..permissions import register_menus
 from .org import DepartmentView, OrganizationView
 from .org_roles import OrgRoleView
 from .role_matrix import RoleMatrixView

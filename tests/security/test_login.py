@@ -8,7 +8,7 @@ import pytest
 
 from app.capacities import CE_BASE, COMPETENT, EMPLOYER, HR, PERSON, PROVINCE, SYSADMIN
 from app.extensions import db
-from app.views.menus import SYSADMIN_SECURITY_MENUS, expected_menu
+from app.permissions import SYSADMIN_SECURITY_MENUS, expected_menu
 from tests import factories
 from tests.helpers import login
 

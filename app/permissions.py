@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..capacities import CE_BASE, COMPETENT, EMPLOYER, HR, PERSON, PROVINCE, SYSADMIN
+from .capacities import CE_BASE, COMPETENT, EMPLOYER, HR, PERSON, PROVINCE, SYSADMIN
 
 PERM_LETTERS = {
     "L": ("can_list", "can_show"),
