@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -13,6 +12,7 @@ from werkzeug.exceptions import SecurityError
 from flask_appbuilder import AppBuilder
 
 from .extensions import csrf, db, migrate
+from .services.masking import mask_ids_in_text
 
 
 def _postgres_options(app: Flask) -> None:
@@ -145,16 +145,6 @@ def _register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, handler)
 
 
-# ID numbers in logs: 18 characters (17 digits and a digit or X) or the old 15 digits, bounded by
-# non-digits only: in an access log the number follows "%2C", "_" or letters, where \b finds no edge.
-_LOG_ID_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx]|[0-9]{4})(?![0-9])")
-
-
-def mask_log_text(text: str) -> str:
-    """``text`` with every ID number reduced to its first 6 and last 4 characters."""
-    return _LOG_ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
-
-
 def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
     """Mask ID numbers in the message (with its arguments: an access log's request line and query),
     the exception traceback and the stack of ``record``; idempotent."""
@@ -165,17 +155,17 @@ def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # pragma: no cover - malformed record: leave it to the handler's error path
         return record
-    masked = mask_log_text(message)
+    masked = mask_ids_in_text(message)
     if masked != message:
         record.msg, record.args = masked, None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
         # Formatters reuse the cached text; handlers that format exc_info themselves get no traceback.
-        record.exc_text = mask_log_text(record.exc_text)
+        record.exc_text = mask_ids_in_text(record.exc_text)
         record.exc_info = None
     if record.stack_info:
-        record.stack_info = mask_log_text(record.stack_info)
+        record.stack_info = mask_ids_in_text(record.stack_info)
     return record
 
 

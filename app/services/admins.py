@@ -197,15 +197,15 @@ def invite_existing_user(session, actor: Actor, id_number: str, name: str, org_r
     return invitation
 
 
+def _waiting(condition):
+    """SELECT of the invitations matching ``condition`` still waiting for an answer."""
+    return select(AdminInvitation).where(condition, AdminInvitation.status == INVITED)
+
+
 def pending_invitations(session, actor: Actor) -> list[AdminInvitation]:
     """The actor's organisation's invitations still waiting for an answer, oldest first."""
-    return list(
-        session.execute(
-            select(AdminInvitation)
-            .where(AdminInvitation.org_id == actor.org_id, AdminInvitation.status == INVITED)
-            .order_by(AdminInvitation.id)
-        ).scalars()
-    )
+    stmt = _waiting(AdminInvitation.org_id == actor.org_id).order_by(AdminInvitation.id)
+    return list(session.execute(stmt).scalars())
 
 
 def withdraw_invitation(session, actor: Actor, invitation_id) -> AdminInvitation:
@@ -230,13 +230,14 @@ def _invitation(session, invitation_id) -> Optional[AdminInvitation]:
 
 def my_invitations(session, actor: Actor) -> list[AdminInvitation]:
     """The pending invitations addressed to the logged-in user (whatever capacity it acts in)."""
-    return list(
-        session.execute(
-            select(AdminInvitation)
-            .where(AdminInvitation.user_id == actor.user_id, AdminInvitation.status == INVITED)
-            .order_by(AdminInvitation.id)
-        ).scalars()
-    )
+    stmt = _waiting(AdminInvitation.user_id == actor.user_id).order_by(AdminInvitation.id)
+    return list(session.execute(stmt).scalars())
+
+
+def count_my_invitations(session, actor: Actor) -> int:
+    """How many invitations addressed to the logged-in user wait for an answer (the home-page notice)."""
+    stmt = _waiting(AdminInvitation.user_id == actor.user_id).with_only_columns(func.count())
+    return session.execute(stmt).scalar_one()
 
 
 def _my_pending(session, actor: Optional[Actor], invitation_id) -> AdminInvitation:

@@ -2,7 +2,9 @@
 
 import re
 
-_ID_RE = re.compile(r"\b(\d{6})(\d{7,8})(\d{3}[\dXx])\b")
+# ID numbers inside free text: 18 characters (17 digits and a digit or X) or the old 15 digits, bounded
+# by non-digits only: in an access log the number follows "%2C", "_" or letters, where \b finds no edge.
+_ID_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx]|[0-9]{4})(?![0-9])")
 
 
 def mask_id_number(value: str) -> str:
@@ -14,5 +16,5 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_ids_in_text(text: str) -> str:
-    """Replace every 18/15-digit ID number inside free text (used by the log filter)."""
+    """``text`` with every 18/15-character ID number reduced to its first 6 and last 4 (the log filter)."""
     return _ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)

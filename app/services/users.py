@@ -122,18 +122,31 @@ def base_role_label(capacity: str) -> str:
     return str(LABELS[capacity]) if capacity in ROLE_NAMES else capacity
 
 
-def _target(session, actor: Actor, user_id) -> User:
+def find_user(session, actor: Actor, user_id) -> User | None:
+    """The account ``user_id`` (None when there is none). System administrator only."""
     _require_sysadmin(actor)
     try:
-        user = session.get(User, int(user_id))
+        return session.get(User, int(user_id))
     except (TypeError, ValueError):
-        user = None
+        return None
+
+
+def refusal(actor: Actor, user: User):
+    """Why ``actor`` may not act on ``user`` on this page (oneself, a system administrator), or None."""
+    if user.id == actor.user_id:
+        return MESSAGES["self"]
+    if user.is_sysadmin:
+        return MESSAGES["sysadmin"]
+    return None
+
+
+def _target(session, actor: Actor, user_id) -> User:
+    user = find_user(session, actor, user_id)
     if user is None:
         raise UserAdminError(MESSAGES["missing"])
-    if user.id == actor.user_id:
-        raise UserAdminError(MESSAGES["self"])
-    if user.is_sysadmin:
-        raise UserAdminError(MESSAGES["sysadmin"])
+    refused = refusal(actor, user)
+    if refused is not None:
+        raise UserAdminError(refused)
     return user
 
 

@@ -20,11 +20,11 @@ from werkzeug.exceptions import BadRequest
 from ..acting import current_actor
 from ..models import Declaration, Department, Organization, Professional, TrainingPlan
 from ..services import declarations as declaration_service
-from ..services import departments
 from ..services.declarations import DeclarationError, DeclarationInvalid
 from .api_token import ApiTokenApi, BearerOrSessionMixin, SpecApi
 from .base import ScopedInterface, ScopedRestApi
 from .org import DepartmentTreeChecks
+from .person import MemberDepartmentCheck
 
 
 class ScopedApi(BearerOrSessionMixin, ScopedRestApi):
@@ -53,7 +53,7 @@ class DepartmentApi(DepartmentTreeChecks, ScopedApi):
     tree_error = BadRequest
 
 
-class ProfessionalApi(ScopedApi):
+class ProfessionalApi(MemberDepartmentCheck, ScopedApi):
     resource_name = "professional"
     datamodel = ScopedInterface(Professional)
     list_columns = ["id", "name", "id_number", "gender", "org_id", "department_id", "status"]
@@ -62,14 +62,7 @@ class ProfessionalApi(ScopedApi):
     edit_columns = ["department", "school", "is_accountant"]
     add_columns = []
     exclude_route_methods = {"post", "delete"}
-
-    def pre_update(self, item):
-        super().pre_update(item)
-        try:
-            departments.check_member_department(item)
-        except departments.DepartmentError as exc:
-            self.datamodel.session.rollback()
-            raise BadRequest(str(exc.message)) from exc
+    department_error = BadRequest
 
 
 # Fields of the declaration JSON body (plus ``data``: the learning form's own fields).

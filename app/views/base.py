@@ -130,6 +130,14 @@ def org_actor():
     return actor
 
 
+def sysadmin_actor():
+    """The acting system administrator (403 for anybody else)."""
+    actor = current_actor()
+    if actor is None or not actor.is_global:
+        abort(403)
+    return actor
+
+
 def person_actor():
     """The acting professional (403 for anybody else)."""
     actor = current_actor()

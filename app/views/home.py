@@ -11,7 +11,7 @@ from .. import acting
 from ..capacities import LABELS
 from ..extensions import db
 from ..services import captcha as captcha_service
-from ..services.admins import my_invitations
+from ..services.admins import count_my_invitations
 from ..services.dashboard import waiting_counts
 
 
@@ -26,7 +26,7 @@ class HomeView(IndexView):
             return redirect(url_for("CapacityLoginView.login"))
         sm = self.appbuilder.sm
         counts = waiting_counts(db.session, actor, lambda perm, view: sm.has_access(perm, view)) if actor else []
-        invitations = len(my_invitations(db.session, actor)) if actor else 0
+        invitations = count_my_invitations(db.session, actor) if actor else 0
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, actor=actor, counts=counts, capacity_labels=LABELS,
             invitations=invitations,

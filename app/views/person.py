@@ -9,7 +9,23 @@ from .choices import GENDERS, STATUSES, fmt
 from .labels import LABELS, PERSON_LABELS
 
 
-class ProfessionalView(ScopedModelView):
+class MemberDepartmentCheck:
+    """Edit hook of the professional page and API: a person's department belongs to its own employer.
+    ``department_error`` carries the message (a ``ValueError`` shows next to the form; the REST API
+    answers 400 for ``BadRequest``)."""
+
+    department_error: type = ValueError
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        try:
+            departments.check_member_department(item)
+        except departments.DepartmentError as exc:
+            self.datamodel.session.rollback()
+            raise self.department_error(str(exc.message)) from exc
+
+
+class ProfessionalView(MemberDepartmentCheck, ScopedModelView):
     datamodel = ScopedInterface(Professional)
     list_title = _l("Professionals")
     show_title = _l("Professional details")
@@ -33,13 +49,6 @@ class ProfessionalView(ScopedModelView):
     # A professional is created by registration and leaves by deregistration (注销), never here.
     base_permissions = ["can_list", "can_show", "can_edit", "can_export"]
 
-    def pre_update(self, item):
-        super().pre_update(item)
-        try:
-            departments.check_member_department(item)
-        except departments.DepartmentError as exc:
-            self.datamodel.session.rollback()
-            raise ValueError(str(exc.message)) from exc
 
 
 def _record_view(model, title, columns, show_title, add_title, edit_title):

@@ -6,11 +6,11 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from ..acting import current_actor
 from ..capacities import CAPACITIES
 from ..extensions import db
 from ..services import role_matrix
 from ..services.org_roles import level_columns
+from .base import sysadmin_actor
 
 
 class RoleMatrixView(BaseView):
@@ -21,17 +21,11 @@ class RoleMatrixView(BaseView):
     class_permission_name = "RoleMatrixView"
     method_permission_name = {"index": "list", "save": "edit"}
 
-    def _actor(self):
-        actor = current_actor()
-        if actor is None or not actor.is_global:
-            abort(403)
-        return actor
-
     @expose("/")
     @expose("/<capacity>")
     @has_access
     def index(self, capacity=None):
-        self._actor()
+        sysadmin_actor()
         capacity = capacity or CAPACITIES[1]
         if capacity not in CAPACITIES:
             abort(404)
@@ -49,7 +43,7 @@ class RoleMatrixView(BaseView):
     @expose("/<capacity>", methods=["POST"])
     @has_access
     def save(self, capacity):
-        actor = self._actor()
+        actor = sysadmin_actor()
         if capacity not in CAPACITIES:
             abort(404)
         try:

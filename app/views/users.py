@@ -8,11 +8,10 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..acting import current_actor
-from ..capacities import LABELS, SYSADMIN
+from ..capacities import LABELS
 from ..extensions import db
 from ..services import users as users_service
-from .base import masked
+from .base import masked, sysadmin_actor
 
 ACTIONS = {
     "disable": (_l("Disable"), users_service.disable, _l("The account was disabled and signed out everywhere.")),
@@ -30,16 +29,10 @@ class UserAdminView(BaseView):
     class_permission_name = "UserAdminView"
     method_permission_name = {"list": "list", "act": "edit"}
 
-    def _actor(self):
-        actor = current_actor()
-        if actor is None or actor.capacity != SYSADMIN:
-            abort(403)
-        return actor
-
     @expose("/")
     @has_access
     def list(self):
-        actor = self._actor()
+        actor = sysadmin_actor()
         q = (request.args.get("q") or "").strip()[:64]
         try:
             page = max(0, int(request.args.get("page", 0)))
@@ -64,20 +57,18 @@ class UserAdminView(BaseView):
     @expose("/<int:user_id>/<action>", methods=["POST"])
     @has_access
     def act(self, user_id, action):
-        actor = self._actor()
+        actor = sysadmin_actor()
         if action not in ACTIONS:
             abort(404)
         label, func, done = ACTIONS[action]
         back = url_for("UserAdminView.list", q=request.form.get("q") or None)
-        from ..models import User
-
-        user = db.session.get(User, user_id)
+        user = users_service.find_user(db.session, actor, user_id)
         if user is None:
             abort(404)
         if request.form.get("confirm") != "1":
             return self.render_template(
                 "ce/user_confirm.html", title=_("Confirm"), user=user, action=action, label=label, masked=masked, back=back,
-                refusal=_refusal(actor, user),
+                refusal=users_service.refusal(actor, user),
             )
         try:
             if action == "reset":
@@ -98,12 +89,3 @@ class UserAdminView(BaseView):
         )
         response.headers["Cache-Control"] = "no-store"
         return response
-
-
-def _refusal(actor, user):
-    """The message refusing the act before asking for the confirmation (oneself, a system admin)."""
-    if user.id == actor.user_id:
-        return users_service.MESSAGES["self"]
-    if user.is_sysadmin:
-        return users_service.MESSAGES["sysadmin"]
-    return None

@@ -114,6 +114,8 @@ def matrix(app):
         sm = app.appbuilder.sm
         role = sm.find_role("MatrixAll") or sm.add_role("MatrixAll")
         names = {v.__name__ for v in SCOPED_VIEWS} | {a.__name__ for a in APIS}
+        # ... and of the custom account pages, so their refusals too come from the actor checks.
+        names |= {"UserAdminView", "RoleMatrixView", "PasswordAdminView"}
         role.permissions = [pv for pv in sm.session.query(sm.permissionview_model).all() if pv.view_menu.name in names]
         membership = db.session.query(Membership).filter_by(user_id=a_admin.id).one()
         membership.roles.append(db.session.merge(role))
@@ -528,3 +530,36 @@ def test_write_rule_of_a_professional_reaches_its_own_rows_only(app, matrix):
         assert own == {matrix["rows"][(TitleRecord, "A")]}
         for model in (Subject, Department, Organization, Membership, AuditLog, ChangeRequest):
             assert not _ids(model, write_clause(model, actor)), model.__name__
+
+
+def test_account_pages_refuse_an_organisation_admin_and_rows_outside_scope(app, matrix, a_client):
+    """The custom account pages (issue 10), as A's admin holding their permissions: 用户管理 and the
+    base-role matrix are the system administrator's only; a password reset reaches A's professional
+    but not B's; nobody accepts an invitation addressed to someone else."""
+    from app.models import AdminInvitation, User
+    from app.services.admins import INVITED
+
+    with app.app_context():
+        people = {k: db.session.get(Professional, matrix["rows"][(Professional, k)]) for k in "AB"}
+        users = {k: p.user_id for k, p in people.items()}
+        invitation = AdminInvitation(user_id=users["B"], org_id=matrix["b_employer"], status=INVITED, role_ids=[])
+        db.session.add(invitation)
+        db.session.commit()
+        inv_id = invitation.id
+        before = {k: (db.session.get(User, u).password, db.session.get(User, u).active) for k, u in users.items()}
+    token = token_for(a_client, "/")
+    assert a_client.get("/security/users/").status_code == 403
+    assert a_client.post(f"/security/users/{users['B']}/disable", data={"csrf_token": token, "confirm": "1"}).status_code == 403
+    assert a_client.get("/security/base-roles/employer").status_code == 403
+    assert a_client.post("/security/base-roles/employer", data={"csrf_token": token}).status_code == 403
+    assert a_client.post(f"/password/admin-reset/{users['B']}", data={"csrf_token": token}).status_code in (403, 404)
+    assert a_client.post(f"/account/invitations/{inv_id}/accept", data={"csrf_token": token}).status_code in (302, 403, 404)
+    with app.app_context():
+        assert db.session.get(User, users["B"]).password == before["B"][0]
+        assert db.session.get(User, users["B"]).active and db.session.get(User, users["A"]).active
+        assert db.session.get(AdminInvitation, inv_id).status == INVITED
+        assert db.session.query(Membership).filter_by(user_id=matrix["actor"].user_id, org_id=matrix["b_employer"]).count() == 0
+    # Within scope the same reset goes through (so the refusal above is the scope's).
+    assert a_client.post(f"/password/admin-reset/{users['A']}", data={"csrf_token": token}).status_code == 200
+    with app.app_context():
+        assert db.session.get(User, users["A"]).password != before["A"][0]
